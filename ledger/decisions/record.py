@@ -1,0 +1,171 @@
+"""From a decision file to the ``release.decision`` payload that is hashed into the log.
+
+The payload holds the submitted fields (numbers as decimal strings, times as RFC 3339
+UTC) plus an ``assessment`` with everything computed from them, so an auditor can
+recompute the index, the gates, the band and the risk from the entry alone.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ledger.decisions.request import DecisionRequest
+from ledger.decisions.risk import assess_risk
+from ledger.decisions.rules import ScoringRules
+from ledger.decisions.scoring import GateInput, band_for, evaluate_gate, iteration_index
+from ledger.encoding.numbers import decimal_text
+from ledger.errors import DecisionInputError, InputError
+from ledger.tlog.entry import format_time
+
+DECISION_KIND = "release.decision"
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """YAML loader that reads ``0.97`` as Decimal('0.97'), never as a binary float."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    return Decimal(text)
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def load_decision_file(path: Path) -> dict[str, Any]:
+    """Read a YAML or JSON decision file into plain data, with exact numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"decision file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read decision file {path}: {exc}") from None
+    return parse_decision_text(text, json_format=path.suffix.lower() == ".json")
+
+
+def parse_decision_text(text: str, *, json_format: bool = False) -> dict[str, Any]:
+    try:
+        if json_format:
+            data = json.loads(text, parse_float=Decimal)
+        else:
+            data = yaml.load(text, Loader=_ExactLoader)  # noqa: S506 - a SafeLoader subclass
+    except (yaml.YAMLError, json.JSONDecodeError, ArithmeticError) as exc:
+        kind = "JSON" if json_format else "YAML"
+        raise InputError(f"decision file is not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError("a decision file must be a mapping of fields (model, version, ...)")
+    return data
+
+
+def parse_request(data: Any) -> DecisionRequest:
+    """Validate decision data; the first problem becomes one error naming its field."""
+    try:
+        return DecisionRequest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        message = first["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        others = exc.error_count() - 1
+        if others:
+            message += f" (and {others} more problem{'s' if others > 1 else ''})"
+        raise DecisionInputError(field, message) from None
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+def request_fields(request: DecisionRequest) -> dict[str, Any]:
+    """The submitted fields in entry form: decimal strings, UTC times, no nulls."""
+    data = request.model_dump(mode="python", exclude_none=True)
+    return _to_entry_values(data)
+
+
+def _to_entry_values(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_entry_values(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_to_entry_values(v) for v in value]
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if hasattr(value, "isoformat") and hasattr(value, "tzinfo"):
+        return format_time(value)
+    return value
+
+
+def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
+    try:
+        profile, weights = request.resolved_weights(rules)
+    except ValueError as exc:
+        raise DecisionInputError("weights", str(exc)) from None
+    index = iteration_index(request.baseline.scores.as_map(), request.scores.as_map(), weights, rules)
+    gates = [
+        evaluate_gate(GateInput(g.name, g.observed, g.min, g.max, g.severity)) for g in request.gates
+    ]
+    band = band_for(index.index, gates, rules)
+    risk = assess_risk(
+        request.risk.model_dump(),
+        request.data_sensitivity.classification,
+        frozenset(request.data_sensitivity.categories),
+        rules,
+    )
+    return {
+        "rules": rules.rules_id,
+        "weights": {"profile": profile, **{k: decimal_text(v) for k, v in weights.items()}},
+        "subscores": {
+            s.name: {
+                "baseline": decimal_text(s.baseline),
+                "candidate": decimal_text(s.candidate),
+                "delta": decimal_text(s.delta),
+                "weight": decimal_text(s.weight),
+                "contribution": decimal_text(s.contribution),
+            }
+            for s in index.subscores
+        },
+        "index": decimal_text(index.index),
+        "index_rounded": index.display,
+        "gates": [
+            {
+                "name": g.gate.name,
+                "observed": decimal_text(g.gate.observed),
+                **({"min": decimal_text(g.gate.minimum)} if g.gate.minimum is not None else {}),
+                **({"max": decimal_text(g.gate.maximum)} if g.gate.maximum is not None else {}),
+                "severity": g.gate.severity,
+                "passed": g.passed,
+                "reason": g.reason,
+            }
+            for g in gates
+        ],
+        "gates_passed": all(g.passed for g in gates),
+        "band": band.band,
+        "band_reasons": list(band.reasons),
+        "risk": {
+            "score": decimal_text(risk.score),
+            "base_tier": risk.base_tier,
+            "tier": risk.tier,
+            **({"escalation": risk.escalation} if risk.escalation else {}),
+            "factors": {
+                f.name: {
+                    "value": decimal_text(f.value),
+                    "assumed_worst": f.assumed,
+                    "risk": decimal_text(f.risk),
+                    "weight": decimal_text(f.weight),
+                    "contribution": decimal_text(f.contribution),
+                    "advice": f.advice(),
+                }
+                for f in risk.factors
+            },
+        },
+    }
+
+
+def decision_payload(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
+    return {**request_fields(request), "assessment": assess(request, rules)}

@@ -1,0 +1,145 @@
+"""The decision file a team writes for one candidate release, validated with pydantic.
+
+Numbers are read exactly (see ledger.encoding.numbers); times must carry a zone; unknown
+fields are refused so that a typo cannot silently drop evidence.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ledger.decisions.rules import SUBSCORES, Classification, ScoringRules
+from ledger.encoding.numbers import to_decimal
+
+Exact = Annotated[Decimal, BeforeValidator(to_decimal)]
+Score = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=100)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Scores(Frozen):
+    performance: Score
+    reliability: Score
+    cost: Score
+    safety: Score
+
+    def as_map(self) -> dict[str, Decimal]:
+        return {name: getattr(self, name) for name in SUBSCORES}
+
+
+class Baseline(Frozen):
+    version: Name
+    scores: Scores
+
+
+class Weights(Frozen):
+    performance: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
+    reliability: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
+    cost: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
+    safety: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Weights:
+        total = self.performance + self.reliability + self.cost + self.safety
+        if total != 1:
+            raise ValueError(f"weights must sum to exactly 1, they sum to {total}")
+        return self
+
+    def as_map(self) -> dict[str, Decimal]:
+        return {name: getattr(self, name) for name in SUBSCORES}
+
+
+class Gate(Frozen):
+    name: Name
+    observed: Exact
+    min: Exact | None = None
+    max: Exact | None = None
+    severity: Literal["low", "medium", "high", "critical"] = "high"
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Gate:
+        if self.min is None and self.max is None:
+            raise ValueError("a gate needs a min, a max, or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("a gate's min is above its max")
+        return self
+
+
+class RiskFactors(Frozen):
+    change_size: Score | None = None
+    regression_surface: Score | None = None
+    test_coverage: Score | None = None
+    incident_history: Score | None = None
+    observability_gaps: Score | None = None
+
+
+class DataSensitivity(Frozen):
+    classification: Classification
+    categories: list[Name] = Field(default_factory=list, max_length=50)
+
+
+class Rollback(Frozen):
+    target_version: Name
+    mechanism: Text
+    runbook: Text
+    rehearsed_at: AwareDatetime | None = None
+
+
+class EvidenceReport(Frozen):
+    name: Text
+    digest: Digest
+
+
+class Evidence(Frozen):
+    eval_suite: Text
+    evaluated_at: AwareDatetime
+    prompt_set_version: Text | None = None
+    traffic_segment: Text | None = None
+    reports: list[EvidenceReport] = Field(default_factory=list, max_length=100)
+
+
+class DecisionRequest(Frozen):
+    model: Name
+    version: Name
+    artifact_digest: Digest
+    code_revision: Text | None = None
+    workload: Text
+    weights: Name | Weights = "default"
+    baseline: Baseline
+    scores: Scores
+    gates: list[Gate] = Field(default_factory=list, max_length=100)
+    risk: RiskFactors = Field(default_factory=RiskFactors)
+    data_sensitivity: DataSensitivity
+    rollback: Rollback
+    evidence: Evidence
+    requested_by: Text
+    caveats: list[Text] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DecisionRequest:
+        if self.rollback.target_version == self.version:
+            raise ValueError("rollback.target_version must differ from the candidate version")
+        if self.baseline.version == self.version:
+            raise ValueError("baseline.version must differ from the candidate version")
+        names = [g.name for g in self.gates]
+        if len(names) != len(set(names)):
+            raise ValueError("gate names must be unique")
+        return self
+
+    def resolved_weights(self, rules: ScoringRules) -> tuple[str, dict[str, Decimal]]:
+        """(profile name or "custom", the weights). Raises ValueError for an unknown profile."""
+        if isinstance(self.weights, Weights):
+            return "custom", self.weights.as_map()
+        profile = rules.weight_profiles.get(self.weights)
+        if profile is None:
+            known = ", ".join(sorted(rules.weight_profiles))
+            raise ValueError(f"unknown weight profile {self.weights!r}; known profiles: {known}")
+        return self.weights, dict(profile)

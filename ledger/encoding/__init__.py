@@ -1,0 +1,1 @@
+"""Exact numbers and canonical JSON bytes: the two encodings every hashed entry depends on."""

@@ -1,0 +1,86 @@
+"""RFC 8785 (JSON Canonicalization Scheme) bytes.
+
+``rfc8785.dumps`` is the reference. It is slow (hundreds of microseconds for a decision
+entry), so hot paths use orjson with sorted keys, which produces identical bytes on the
+value space entries are allowed to hold:
+
+- objects with ASCII string keys (sorting by UTF-16 code units and by code points agree);
+- strings with any Unicode content;
+- integers of magnitude below 2**53;
+- booleans and null; no floats (numbers that matter are decimal strings, see numbers.py).
+
+``check_value_space`` enforces that domain before the fast encoder runs, and the property
+tests in ``tests/encoding/test_canonical.py`` prove byte equality with the reference over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+import rfc8785
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class OutsideValueSpaceError(ValueError):
+    """A value the canonical encoding of entries does not admit."""
+
+
+def check_value_space(value: Any, path: str = "$") -> None:
+    """Raise :class:`OutsideValueSpaceError` naming the first offending path."""
+    if value is None or isinstance(value, bool | str):
+        if isinstance(value, str):
+            _check_string(value, path)
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise OutsideValueSpaceError(f"{path}: integer {value} is beyond 2**53-1")
+        return
+    if isinstance(value, float):
+        raise OutsideValueSpaceError(f"{path}: floats are not allowed; use a decimal string")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise OutsideValueSpaceError(f"{path}: object keys must be ASCII strings")
+            check_value_space(item, f"{path}.{key}")
+        return
+    if isinstance(value, Sequence):
+        for number, item in enumerate(value):
+            check_value_space(item, f"{path}[{number}]")
+        return
+    raise OutsideValueSpaceError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def _check_string(text: str, path: str) -> None:
+    # Lone surrogates cannot be encoded as UTF-8, so no canonical form exists for them.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OutsideValueSpaceError(f"{path}: string holds a lone surrogate") from None
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 bytes of ``value``, by the fast encoder, after checking its domain."""
+    check_value_space(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def reference_canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 bytes by the reference implementation (slow; tests and cross-checks)."""
+    result: bytes = rfc8785.dumps(value)
+    return result
+
+
+def is_canonical(data: bytes) -> bool:
+    """Whether ``data`` is the canonical encoding of the JSON value it holds.
+
+    Parsing and re-encoding is the cheapest exact test we have; it is the hot loop of
+    full verification.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data

@@ -1,0 +1,105 @@
+"""Log entries: the canonical bytes that are stored, hashed and exported.
+
+An entry is the RFC 8785 canonical JSON of::
+
+    {"kind": str, "payload": {...}, "prev": <64 lowercase hex>, "seq": int, "time": <RFC 3339 UTC>}
+
+``prev`` is the RFC 9162 leaf hash of the previous entry's bytes (64 zeros for seq 0),
+so the entries form a hash chain as well as the leaves of the Merkle tree. The bytes
+are built once, here, and from then on only ever hashed, stored and copied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ledger.encoding.canonical import OutsideValueSpaceError, canonical_bytes
+from ledger.errors import FormatError
+from ledger.tlog.merkle import leaf_hash
+
+GENESIS_PREV = "0" * 64
+ENTRY_KEYS = frozenset({"kind", "payload", "prev", "seq", "time"})
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``; microseconds only when there are any."""
+    if moment.tzinfo is None:
+        raise FormatError("entry times must carry a time zone")
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise FormatError(f"time {text!r} is not RFC 3339 UTC ending in Z")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry: its canonical bytes and the fields read from them. Build with ``create`` or ``parse``."""
+
+    data: bytes
+    seq: int
+    prev: str
+    time: str
+    kind: str
+    payload: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.data)
+
+    @classmethod
+    def create(cls, seq: int, prev: str, moment: datetime, kind: str, payload: dict[str, Any]) -> Entry:
+        if seq < 0:
+            raise FormatError("seq cannot be negative")
+        if not _HEX64.match(prev):
+            raise FormatError("prev must be 64 lowercase hex digits")
+        if not _KIND.match(kind):
+            raise FormatError(f"kind {kind!r} must be dotted lowercase words, like release.decision")
+        time = format_time(moment)
+        value = {"kind": kind, "payload": payload, "prev": prev, "seq": seq, "time": time}
+        try:
+            data = canonical_bytes(value)
+        except OutsideValueSpaceError as exc:
+            raise FormatError(f"entry payload cannot be canonicalised: {exc}") from None
+        return cls(data, seq, prev, time, kind, payload)
+
+    @classmethod
+    def parse(cls, data: bytes) -> Entry:
+        """Read entry bytes, refusing anything that is not a canonical, well-formed entry."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise FormatError(f"entry is not JSON: {exc}") from None
+        if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+            raise FormatError("entry bytes are not in canonical (RFC 8785) form")
+        return cls.from_value(data, value)
+
+    @classmethod
+    def from_value(cls, data: bytes, value: Any) -> Entry:
+        if not isinstance(value, dict) or set(value) != ENTRY_KEYS:
+            raise FormatError(f"an entry is an object with exactly the members {sorted(ENTRY_KEYS)}")
+        seq, prev, time, kind, payload = (value[k] for k in ("seq", "prev", "time", "kind", "payload"))
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            raise FormatError("seq must be a non-negative integer")
+        if not isinstance(prev, str) or not _HEX64.match(prev):
+            raise FormatError("prev must be 64 lowercase hex digits")
+        parse_time(time)
+        if not isinstance(kind, str) or not _KIND.match(kind):
+            raise FormatError("kind must be dotted lowercase words")
+        if not isinstance(payload, dict):
+            raise FormatError("payload must be an object")
+        return cls(data, seq, prev, time, kind, payload)

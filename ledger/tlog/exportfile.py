@@ -1,0 +1,42 @@
+"""The export file: JSON Lines, one entry's exact bytes per line, in seq order.
+
+Canonical JSON never holds a raw newline byte (RFC 8785 escapes control characters in
+strings), so a line is always exactly one entry. The file ends with a newline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from ledger.errors import FormatError
+from ledger.tlog.verify import Chunk
+
+CHUNK_ENTRIES = 4096
+
+
+def write_export(entries: Iterable[bytes], out: BinaryIO) -> int:
+    count = 0
+    for data in entries:
+        if b"\n" in data:
+            raise FormatError(f"entry {count} holds a newline byte and cannot be exported")
+        out.write(data)
+        out.write(b"\n")
+        count += 1
+    return count
+
+
+def read_export_chunks(source: BinaryIO, chunk_entries: int = CHUNK_ENTRIES) -> Iterator[Chunk]:
+    """Yield the file's entries in chunks for :func:`ledger.tlog.verify.verify_log`."""
+    first = 0
+    blobs: list[bytes] = []
+    for number, line in enumerate(source):
+        if not line.endswith(b"\n"):
+            raise FormatError(f"export line {number + 1} is not terminated by a newline (truncated file?)")
+        blobs.append(line[:-1])
+        if len(blobs) == chunk_entries:
+            yield first, blobs, None
+            first += len(blobs)
+            blobs = []
+    if blobs:
+        yield first, blobs, None

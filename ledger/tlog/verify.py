@@ -1,0 +1,218 @@
+"""Streaming verification of a whole log against its signed checkpoints.
+
+What is checked, entry by entry, in seq order:
+
+- the bytes are JSON in canonical form and have the entry shape (entry.py);
+- ``seq`` equals the entry's position (catches deletion, insertion and reordering);
+- ``prev`` equals the leaf hash of the entry before (the hash chain);
+- where storage recorded a leaf hash, the bytes still hash to it (names an edited entry);
+
+and, as the Merkle tree grows leaf by leaf:
+
+- every checkpoint's signature verifies under the verifier key, and its origin matches;
+- every checkpoint's root equals the root recomputed from the entries at its size, so
+  successive checkpoints are consistent by construction;
+- no checkpoint covers more entries than are present (catches truncation).
+
+Memory is O(log n): a compact range of the tree, the checkpoint list, and a bounded
+window of entry chunks. Work on chunks can be spread over processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import orjson
+
+from ledger.errors import FormatError, LedgerError, VerificationError
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import GENESIS_PREV, Entry
+from ledger.tlog.merkle import CompactRange
+from ledger.tlog.note import Verifier
+
+Chunk = tuple[int, list[bytes], list[bytes] | None]
+"""(seq of the first entry, entry bytes, recorded leaf hashes or None)."""
+
+Problem = tuple[str, int | None, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class VerifiedLog:
+    size: int
+    root: bytes
+    checkpoints_checked: int
+    latest_checkpoint: Checkpoint | None
+
+    @property
+    def uncovered(self) -> int:
+        """Entries after the latest checkpoint (zero for a ledger that is fully checkpointed)."""
+        return self.size - (self.latest_checkpoint.size if self.latest_checkpoint else 0)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    first_seq: int
+    leaves: bytes
+    first_prev: str | None
+    problem: Problem | None
+
+
+def check_chunk(first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes] | None) -> ChunkResult:
+    """Check entries that need nothing outside the chunk; the caller links chunks together.
+
+    Returns plain data (no exception objects) so it can cross a process boundary.
+    """
+    leaves = bytearray()
+    first_prev: str | None = None
+    prev_leaf = ""
+    sha256 = hashlib.sha256
+    for offset, data in enumerate(blobs):
+        position = first_seq + offset
+        try:
+            value = orjson.loads(data)
+            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+                raise FormatError("bytes are not in canonical (RFC 8785) form")
+            entry = Entry.from_value(data, value)
+        except (orjson.JSONDecodeError, FormatError) as exc:
+            return _stop(first_seq, leaves, first_prev, (f"malformed entry: {exc}", position, None, None))
+        if entry.seq != position:
+            problem = (
+                f"seq {entry.seq} found where seq {position} belongs (an entry was deleted, "
+                "inserted or moved)"
+            )
+            return _stop(first_seq, leaves, first_prev, (problem, position, str(position), str(entry.seq)))
+        leaf = sha256(b"\x00" + data).digest()
+        if recorded is not None and recorded[offset] != leaf:
+            problem = "bytes do not hash to the recorded leaf hash (the entry was edited)"
+            return _stop(first_seq, leaves, first_prev, (problem, position, recorded[offset].hex(), leaf.hex()))
+        if offset == 0:
+            first_prev = entry.prev
+        elif entry.prev != prev_leaf:
+            return _stop(first_seq, leaves, first_prev, _broken_link(position, prev_leaf, entry.prev))
+        prev_leaf = leaf.hex()
+        leaves += leaf
+    return ChunkResult(first_seq, bytes(leaves), first_prev, None)
+
+
+def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Problem) -> ChunkResult:
+    return ChunkResult(first_seq, bytes(leaves), first_prev, problem)
+
+
+def _broken_link(position: int, expected: str, actual: str) -> Problem:
+    problem = f"hash does not match the prev link of entry {position} (entry {position - 1} or {position} was altered)"
+    return (problem, position - 1, actual, expected)
+
+
+class LogChecker:
+    """Consumes chunk results in order, growing the tree and checking checkpoints."""
+
+    def __init__(self, verifier: Verifier, checkpoint_notes: Iterable[str], origin: str | None = None) -> None:
+        self._tree = CompactRange()
+        self._last_leaf = GENESIS_PREV
+        self._pending = _open_checkpoints(verifier, checkpoint_notes, origin or verifier.name)
+        self._checked = 0
+        self._latest: Checkpoint | None = None
+
+    @property
+    def size(self) -> int:
+        return self._tree.size
+
+    def absorb(self, result: ChunkResult) -> None:
+        if result.first_seq != self._tree.size:
+            raise VerificationError("chunks arrived out of order", index=result.first_seq)
+        if result.leaves and result.first_prev != self._last_leaf:
+            problem, index, expected, actual = _broken_link(
+                result.first_seq, self._last_leaf, str(result.first_prev)
+            )
+            raise VerificationError(problem, index=index, expected=expected, actual=actual)
+        leaves = result.leaves
+        for start in range(0, len(leaves), 32):
+            self._tree.append(leaves[start : start + 32])
+            if self._pending and self._pending[0].size == self._tree.size:
+                self._check_root(self._pending.popleft())
+        if leaves:
+            self._last_leaf = leaves[-32:].hex()
+        if result.problem is not None:
+            problem, index, expected, actual = result.problem
+            raise VerificationError(problem, index=index, expected=expected, actual=actual)
+
+    def _check_root(self, checkpoint: Checkpoint) -> None:
+        root = self._tree.root()
+        if root != checkpoint.root:
+            raise VerificationError(
+                f"the root of the first {checkpoint.size} entries differs from the signed checkpoint "
+                f"of that size; an entry before {checkpoint.size} was altered",
+                expected=checkpoint.root.hex(),
+                actual=root.hex(),
+            )
+        self._checked += 1
+        self._latest = checkpoint
+
+    def finish(self) -> VerifiedLog:
+        if self._pending:
+            missing = self._pending[-1]
+            raise VerificationError(
+                f"a signed checkpoint covers {missing.size} entries but only {self._tree.size} are "
+                "present (the log was truncated)",
+                index=self._tree.size,
+                expected=str(missing.size),
+                actual=str(self._tree.size),
+            )
+        return VerifiedLog(self._tree.size, self._tree.root(), self._checked, self._latest)
+
+
+def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> deque[Checkpoint]:
+    by_size: dict[int, Checkpoint] = {}
+    for note in notes:
+        try:
+            checkpoint = Checkpoint.open(note, verifier)
+        except LedgerError as exc:
+            raise VerificationError(f"checkpoint does not verify: {exc}") from None
+        if checkpoint.origin != origin:
+            raise VerificationError("checkpoint is for another log", expected=origin, actual=checkpoint.origin)
+        seen = by_size.get(checkpoint.size)
+        if seen is not None and seen.root != checkpoint.root:
+            raise VerificationError(
+                f"two signed checkpoints of size {checkpoint.size} have different roots (a fork)",
+                expected=seen.root.hex(), actual=checkpoint.root.hex(),
+            )
+        by_size[checkpoint.size] = checkpoint
+    return deque(by_size[size] for size in sorted(by_size))
+
+
+def verify_log(
+    chunks: Iterable[Chunk],
+    verifier: Verifier,
+    checkpoint_notes: Iterable[str],
+    *,
+    origin: str | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> VerifiedLog:
+    """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem."""
+    checker = LogChecker(verifier, checkpoint_notes, origin)
+    for result in _check_chunks(chunks, workers):
+        checker.absorb(result)
+        if progress is not None:
+            progress(checker.size)
+    return checker.finish()
+
+
+def _check_chunks(chunks: Iterable[Chunk], workers: int) -> Iterable[ChunkResult]:
+    if workers <= 1:
+        for first, blobs, recorded in chunks:
+            yield check_chunk(first, blobs, recorded)
+        return
+    # A bounded window keeps memory flat however long the log is.
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        window: deque[Future[ChunkResult]] = deque()
+        for first, blobs, recorded in chunks:
+            window.append(pool.submit(check_chunk, first, blobs, recorded))
+            if len(window) >= 2 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
