@@ -103,6 +103,8 @@ def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Pr
 
 
 def _broken_link(position: int, expected: str, actual: str) -> Problem:
+    if position == 0:
+        return ("the first entry's prev must be 64 zeros", 0, expected, actual)
     problem = f"hash does not match the prev link of entry {position} (entry {position - 1} or {position} was altered)"
     return (problem, position - 1, actual, expected)
 

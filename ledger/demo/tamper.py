@@ -1,0 +1,72 @@
+"""Deliberate tampering with a SQLite ledger file, for the demo and the tests.
+
+This is what an attacker with write access to the database file could do: drop the
+append-only triggers and change rows directly. Verification must catch every one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
+
+
+def _open_without_guards(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db, isolation_level=None)
+    for table in TABLES:
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    return conn
+
+
+def flip_payload_byte(db: Path, seq: int, *, also_fix_leaf_hash: bool = False) -> None:
+    """Change one byte inside entry ``seq``'s payload (a digit or letter, so it stays JSON)."""
+    import hashlib
+
+    conn = _open_without_guards(db)
+    (body,) = conn.execute("SELECT body FROM ledger_entries WHERE seq = ?", (seq,)).fetchone()
+    data = bytearray(body)
+    at = data.index(b'"payload":') + 12
+    while not chr(data[at]).isalnum():
+        at += 1
+    data[at] = ord("7") if data[at] != ord("7") else ord("8")
+    conn.execute("UPDATE ledger_entries SET body = ? WHERE seq = ?", (bytes(data), seq))
+    if also_fix_leaf_hash:
+        leaf = hashlib.sha256(b"\x00" + bytes(data)).digest()
+        conn.execute("UPDATE ledger_entries SET leaf_hash = ? WHERE seq = ?", (leaf, seq))
+    conn.close()
+
+
+def delete_entry(db: Path, seq: int) -> None:
+    conn = _open_without_guards(db)
+    conn.execute("DELETE FROM ledger_entries WHERE seq = ?", (seq,))
+    conn.close()
+
+
+def swap_entries(db: Path, a: int, b: int) -> None:
+    conn = _open_without_guards(db)
+    rows = dict(conn.execute("SELECT seq, body FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall())
+    leaves = dict(conn.execute("SELECT seq, leaf_hash FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall())
+    conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[b], b"\0" * 32, a))
+    conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[a], leaves[a], b))
+    conn.execute("UPDATE ledger_entries SET leaf_hash = ? WHERE seq = ?", (leaves[b], a))
+    conn.close()
+
+
+def truncate_after(db: Path, keep: int) -> None:
+    """Delete every entry from ``keep`` on, leaving checkpoints alone."""
+    conn = _open_without_guards(db)
+    conn.execute("DELETE FROM ledger_entries WHERE seq >= ?", (keep,))
+    conn.close()
+
+
+def alter_latest_checkpoint_signature(db: Path) -> None:
+    conn = _open_without_guards(db)
+    size, note = conn.execute("SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+    head, signature = note.rstrip("\n").rsplit(" ", 1)
+    position = 12
+    replacement = "A" if signature[position] != "A" else "B"
+    changed = signature[:position] + replacement + signature[position + 1 :]
+    conn.execute("UPDATE ledger_checkpoints SET note = ? WHERE size = ?", (f"{head} {changed}\n", size))
+    conn.close()

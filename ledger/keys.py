@@ -1,0 +1,55 @@
+"""Key files on disk. Private keys are created with mode 0600 and never printed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ledger.errors import InputError, LedgerError
+from ledger.tlog.note import Ed25519Signer
+
+
+class KeyFileError(LedgerError):
+    """A key file is missing, unreadable, too open, or not a key."""
+
+
+def write_private_key(path: Path, signer: Ed25519Signer) -> None:
+    """Create ``path`` with mode 0600 and write the signer key. Never overwrites."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyFileError(f"{path} already exists; refusing to overwrite a key") from None
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have narrowed it further, never widened; be exact
+        os.write(fd, (signer.signer_key() + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_private_key(path: Path) -> Ed25519Signer:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyFileError(f"signing key {path} does not exist") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(f"signing key {path} is readable by others (mode {oct(mode & 0o777)}); chmod 600 it")
+    try:
+        return Ed25519Signer.parse(path.read_text())
+    except LedgerError as exc:
+        raise KeyFileError(f"{path} is not a signer key: {exc}") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {path}: {exc}") from None
+
+
+def read_text_argument(value: str, what: str) -> str:
+    """A key or note given either inline or as a path to a file holding it."""
+    path = Path(value)
+    if "\n" not in value and len(value) < 4096 and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {what} from {path}: {exc}") from None
+    return value

@@ -1,0 +1,35 @@
+"""Where the ledger lives: ``RLEDGER_HOME`` and ``RLEDGER_DATABASE_URL``, overridden by flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = ".rledger"
+SIGNING_KEY_FILE = "signing.key"
+DATABASE_FILE = "ledger.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.home / SIGNING_KEY_FILE
+
+    @property
+    def uses_home_database(self) -> bool:
+        return self.database_url == sqlite_url(self.home / DATABASE_FILE)
+
+    @classmethod
+    def resolve(cls, env: Mapping[str, str], home: str | None = None, database_url: str | None = None) -> Settings:
+        home_path = Path(home or env.get("RLEDGER_HOME") or DEFAULT_HOME)
+        url = database_url or env.get("RLEDGER_DATABASE_URL") or sqlite_url(home_path / DATABASE_FILE)
+        return cls(home_path, url)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"

@@ -1,0 +1,415 @@
+"""Storage: the one module of ``ledger`` that speaks SQL.
+
+Tables are declared with SQLModel; the hot paths use SQLAlchemy Core on the same tables.
+Everything is append-only, enforced by triggers in the database itself, and one append is
+one transaction that ends with a new signed checkpoint: it lands whole or not at all.
+
+    ledger_meta         origin and verifier key, written once at init
+    ledger_entries      seq, leaf hash, kind, the exact entry bytes
+    ledger_nodes        every perfect subtree hash above the leaves, keyed by (level, index)
+    ledger_checkpoints  one signed checkpoint note per append transaction
+    ledger_decisions    lookup index: model@version and leaf hash to seq
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Field, SQLModel
+
+from ledger.errors import (
+    AlreadyInitializedError,
+    DuplicateDecisionError,
+    NotInitializedError,
+    StorageError,
+)
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import GENESIS_PREV, Entry
+from ledger.tlog.merkle import CompactRange, NodeId, frontier_ids
+from ledger.tlog.note import Signer
+from ledger.tlog.verify import Chunk
+
+LEVEL_SHIFT = 40  # node id = level << 40 | index: 2^40 leaves is far beyond any ledger
+
+
+def node_key(node: NodeId) -> int:
+    level, index = node
+    return (level << LEVEL_SHIFT) | index
+
+
+class LedgerMeta(SQLModel, table=True):
+    __tablename__ = "ledger_meta"
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class EntryRow(SQLModel, table=True):
+    __tablename__ = "ledger_entries"
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    kind: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class NodeRow(SQLModel, table=True):
+    __tablename__ = "ledger_nodes"
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class CheckpointRow(SQLModel, table=True):
+    __tablename__ = "ledger_checkpoints"
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "ledger_decisions"
+    __table_args__ = (UniqueConstraint("model", "version", name="uq_decision_model_version"),)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    model: str = Field(sa_column=Column(String(200), nullable=False))
+    version: str = Field(sa_column=Column(String(200), nullable=False))
+    leaf_hex: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+
+
+LEDGER_TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
+_entries = EntryRow.__table__  # type: ignore[attr-defined]
+_nodes = NodeRow.__table__  # type: ignore[attr-defined]
+_checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
+_meta = LedgerMeta.__table__  # type: ignore[attr-defined]
+_decisions = DecisionRow.__table__  # type: ignore[attr-defined]
+
+# Serialises appends across processes on PostgreSQL; an arbitrary constant of ours.
+_PG_APPEND_LOCK = 0x726C6564
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    kind: str
+    payload: dict[str, Any]
+    decision: tuple[str, str] | None = None  # (model, version) for the lookup index
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    entries: tuple[Entry, ...]
+    checkpoint: Checkpoint
+    note: str
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    seq: int
+    model: str
+    version: str
+    leaf_hex: str
+
+
+def _append_only_sqlite(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+    ]
+
+
+_PG_GUARD = """
+CREATE OR REPLACE FUNCTION rledger_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql
+"""
+
+
+def _append_only_postgres(table: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION rledger_append_only()",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION rledger_append_only()",
+    ]
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            # We issue BEGIN ourselves so that writers can take the lock up front.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            immediate = connection.get_execution_options().get("rledger_write", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class LedgerStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> LedgerStore:
+        try:
+            return cls(make_engine(url))
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise StorageError(f"cannot open database {url!r}: {exc}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database error: {exc.orig}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(rledger_write=True)
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})")
+                    yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database error: {exc.orig}") from None
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        try:
+            SQLModel.metadata.create_all(self.engine, tables=[_meta, _entries, _nodes, _checkpoints, _decisions])
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql(_PG_GUARD)
+                    statements = [s for t in LEDGER_TABLES for s in _append_only_postgres(t)]
+                else:
+                    statements = [s for t in LEDGER_TABLES for s in _append_only_sqlite(t)]
+                for statement in statements:
+                    conn.exec_driver_sql(statement)
+        except OperationalError as exc:
+            raise StorageError(f"cannot create the ledger schema: {exc.orig}") from None
+
+    def is_initialized(self) -> bool:
+        try:
+            with self._read() as conn:
+                return conn.execute(select(_meta.c.value).where(_meta.c.key == "origin")).first() is not None
+        except (StorageError, SQLAlchemyError):
+            return False
+
+    def meta(self) -> dict[str, str]:
+        try:
+            with self._read() as conn:
+                rows = conn.execute(select(_meta.c.key, _meta.c.value)).all()
+        except StorageError:
+            raise NotInitializedError("no ledger here; run `rledger init --origin NAME` first") from None
+        if not rows:
+            raise NotInitializedError("no ledger here; run `rledger init --origin NAME` first")
+        return {key: value for key, value in rows}
+
+    # -- appending --------------------------------------------------------------------------
+
+    def initialize(
+        self, origin: str, verifier_key: str, genesis: PendingEntry, moment: datetime, signer: Signer
+    ) -> AppendResult:
+        """Write the metadata and the first entry in one transaction."""
+        self.create_schema()
+        with self._write() as conn:
+            if conn.execute(select(_meta.c.key)).first() is not None:
+                raise AlreadyInitializedError("a ledger already exists in this database")
+            conn.execute(insert(_meta), [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}])
+            return self._append(conn, [genesis], moment, signer, origin)
+
+    def append(self, pending: Sequence[PendingEntry], moment: datetime, signer: Signer) -> AppendResult:
+        """Append entries and a signed checkpoint covering them, atomically."""
+        if not pending:
+            raise ValueError("nothing to append")
+        origin = self.meta()["origin"]
+        try:
+            with self._write() as conn:
+                for item in pending:
+                    if item.decision is not None:
+                        found = conn.execute(
+                            select(_decisions.c.seq).where(
+                                _decisions.c.model == item.decision[0], _decisions.c.version == item.decision[1]
+                            )
+                        ).first()
+                        if found is not None:
+                            raise DuplicateDecisionError(*item.decision)
+                return self._append(conn, pending, moment, signer, origin)
+        except IntegrityError as exc:
+            raise StorageError(f"the database refused the append: {exc.orig}") from None
+
+    def _append(
+        self, conn: Connection, pending: Sequence[PendingEntry], moment: datetime, signer: Signer, origin: str
+    ) -> AppendResult:
+        size, prev = self._head(conn)
+        tree = CompactRange.from_stored(size, self._fetch_nodes(conn, frontier_ids(size)))
+        entries: list[Entry] = []
+        entry_rows: list[dict[str, Any]] = []
+        node_rows: list[dict[str, Any]] = []
+        decision_rows: list[dict[str, Any]] = []
+        for item in pending:
+            entry = Entry.create(tree.size, prev, moment, item.kind, item.payload)
+            leaf = entry.leaf_hash
+            for node_id, value in tree.append(leaf):
+                if node_id[0] > 0:
+                    node_rows.append({"id": node_key(node_id), "hash": value})
+            entry_rows.append({"seq": entry.seq, "leaf_hash": leaf, "kind": entry.kind, "body": entry.data})
+            if item.decision is not None:
+                model, version = item.decision
+                decision_rows.append({"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()})
+            entries.append(entry)
+            prev = leaf.hex()
+        conn.execute(insert(_entries), entry_rows)
+        if node_rows:
+            conn.execute(insert(_nodes), node_rows)
+        if decision_rows:
+            conn.execute(insert(_decisions), decision_rows)
+        checkpoint = Checkpoint(origin, tree.size, tree.root())
+        note = checkpoint.sign(signer)
+        conn.execute(insert(_checkpoints), [{"size": checkpoint.size, "root": checkpoint.root, "note": note}])
+        return AppendResult(tuple(entries), checkpoint, note)
+
+    def _head(self, conn: Connection) -> tuple[int, str]:
+        row = conn.execute(select(_entries.c.seq, _entries.c.leaf_hash).order_by(_entries.c.seq.desc()).limit(1)).first()
+        if row is None:
+            return 0, GENESIS_PREV
+        return int(row.seq) + 1, bytes(row.leaf_hash).hex()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _fetch_nodes(self, conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
+        leaves = [index for level, index in ids if level == 0]
+        upper = {node_key(n): n for n in ids if n[0] > 0}
+        found: dict[NodeId, bytes] = {}
+        if leaves:
+            for seq, value in conn.execute(select(_entries.c.seq, _entries.c.leaf_hash).where(_entries.c.seq.in_(leaves))):
+                found[(0, int(seq))] = bytes(value)
+        if upper:
+            for key, value in conn.execute(select(_nodes.c.id, _nodes.c.hash).where(_nodes.c.id.in_(list(upper)))):
+                found[upper[int(key)]] = bytes(value)
+        missing = set(ids) - set(found)
+        if missing:
+            raise StorageError(f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}")
+        return found
+
+    def nodes(self, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
+        with self._read() as conn:
+            return self._fetch_nodes(conn, ids)
+
+    def size(self) -> int:
+        with self._read() as conn:
+            return self._head(conn)[0]
+
+    def entry(self, seq: int) -> bytes | None:
+        with self._read() as conn:
+            row = conn.execute(select(_entries.c.body).where(_entries.c.seq == seq)).first()
+        return None if row is None else bytes(row.body)
+
+    def entry_chunks(self, chunk_entries: int = 4096, end: int | None = None) -> Iterator[Chunk]:
+        """Entries in stored order with their recorded leaf hashes, a bounded chunk at a time.
+
+        Chunks are numbered by position in the stream, not by the seq column, so that a
+        missing or moved row shows up as an entry whose own seq disagrees with its position.
+        """
+        position, after = 0, -1
+        while end is None or position < end:
+            limit = chunk_entries if end is None else min(chunk_entries, end - position)
+            with self._read() as conn:
+                rows = conn.execute(
+                    select(_entries.c.seq, _entries.c.body, _entries.c.leaf_hash)
+                    .where(_entries.c.seq > after)
+                    .order_by(_entries.c.seq)
+                    .limit(limit)
+                ).all()
+            if not rows:
+                return
+            yield position, [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
+            position += len(rows)
+            after = int(rows[-1].seq)
+
+    def checkpoint_notes(self) -> list[str]:
+        with self._read() as conn:
+            return [str(n) for (n,) in conn.execute(select(_checkpoints.c.note).order_by(_checkpoints.c.size))]
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(_checkpoints.c.size, _checkpoints.c.note).order_by(_checkpoints.c.size.desc()).limit(1)
+            ).first()
+        return None if row is None else (int(row.size), str(row.note))
+
+    def checkpoint_at(self, size: int) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(select(_checkpoints.c.note).where(_checkpoints.c.size == size)).first()
+        return None if row is None else str(row.note)
+
+    def decision_by_version(self, model: str, version: str) -> DecisionRef | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(_decisions).where(_decisions.c.model == model, _decisions.c.version == version)
+            ).first()
+        return None if row is None else DecisionRef(int(row.seq), row.model, row.version, row.leaf_hex)
+
+    def decisions_by_prefix(self, prefix: str, limit: int = 2) -> list[DecisionRef]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(_decisions).where(_decisions.c.leaf_hex.like(prefix + "%")).order_by(_decisions.c.seq).limit(limit)
+            ).all()
+        return [DecisionRef(int(r.seq), r.model, r.version, r.leaf_hex) for r in rows]
+
+    def decisions(self, model: str | None = None, limit: int = 1000, after_seq: int = -1) -> list[DecisionRef]:
+        query = select(_decisions).where(_decisions.c.seq > after_seq)
+        if model is not None:
+            query = query.where(_decisions.c.model == model)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(_decisions.c.seq).limit(limit)).all()
+        return [DecisionRef(int(r.seq), r.model, r.version, r.leaf_hex) for r in rows]
+
+    def decision_count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(_decisions)).scalar_one())
