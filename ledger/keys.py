@@ -35,7 +35,9 @@ def read_private_key(path: Path) -> Ed25519Signer:
     except FileNotFoundError:
         raise KeyFileError(f"signing key {path} does not exist") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"signing key {path} is readable by others (mode {oct(mode & 0o777)}); chmod 600 it")
+        raise KeyFileError(
+            f"signing key {path} is readable by others (mode {oct(mode & 0o777)}); chmod 600 it"
+        )
     try:
         return Ed25519Signer.parse(path.read_text())
     except LedgerError as exc:

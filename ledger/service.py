@@ -51,8 +51,13 @@ def default_workers(size: int) -> int:
 
 
 class LedgerService:
-    def __init__(self, store: LedgerStore, clock: Clock, signer: Signer | None = None,
-                 rules: ScoringRules = DEFAULT_RULES) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        clock: Clock,
+        signer: Signer | None = None,
+        rules: ScoringRules = DEFAULT_RULES,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.signer = signer
@@ -169,7 +174,9 @@ class LedgerService:
         if not 0 < old <= new_size:
             raise InputError(f"old size {old} must be between 1 and the new size {new_size}")
         plan = merkle.consistency_plan(old, new_size) if old < new_size else []
-        wanted = merkle.nodes_needed(plan) | set(merkle.frontier_ids(old)) | set(merkle.frontier_ids(new_size))
+        wanted = (
+            merkle.nodes_needed(plan) | set(merkle.frontier_ids(old)) | set(merkle.frontier_ids(new_size))
+        )
         nodes = self.store.nodes(wanted)
         return {
             "old_size": old,

@@ -25,7 +25,9 @@ class Settings:
         return self.database_url == sqlite_url(self.home / DATABASE_FILE)
 
     @classmethod
-    def resolve(cls, env: Mapping[str, str], home: str | None = None, database_url: str | None = None) -> Settings:
+    def resolve(
+        cls, env: Mapping[str, str], home: str | None = None, database_url: str | None = None
+    ) -> Settings:
         home_path = Path(home or env.get("RLEDGER_HOME") or DEFAULT_HOME)
         url = database_url or env.get("RLEDGER_DATABASE_URL") or sqlite_url(home_path / DATABASE_FILE)
         return cls(home_path, url)

@@ -24,7 +24,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
-    Integer,
     LargeBinary,
     String,
     Text,
@@ -221,7 +220,9 @@ class LedgerStore:
 
     def create_schema(self) -> None:
         try:
-            SQLModel.metadata.create_all(self.engine, tables=[_meta, _entries, _nodes, _checkpoints, _decisions])
+            SQLModel.metadata.create_all(
+                self.engine, tables=[_meta, _entries, _nodes, _checkpoints, _decisions]
+            )
             with self._write() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql(_PG_GUARD)
@@ -260,7 +261,10 @@ class LedgerStore:
         with self._write() as conn:
             if conn.execute(select(_meta.c.key)).first() is not None:
                 raise AlreadyInitializedError("a ledger already exists in this database")
-            conn.execute(insert(_meta), [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}])
+            conn.execute(
+                insert(_meta),
+                [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}],
+            )
             return self._append(conn, [genesis], moment, signer, origin)
 
     def append(self, pending: Sequence[PendingEntry], moment: datetime, signer: Signer) -> AppendResult:
@@ -274,7 +278,8 @@ class LedgerStore:
                     if item.decision is not None:
                         found = conn.execute(
                             select(_decisions.c.seq).where(
-                                _decisions.c.model == item.decision[0], _decisions.c.version == item.decision[1]
+                                _decisions.c.model == item.decision[0],
+                                _decisions.c.version == item.decision[1],
                             )
                         ).first()
                         if found is not None:
@@ -301,7 +306,9 @@ class LedgerStore:
             entry_rows.append({"seq": entry.seq, "leaf_hash": leaf, "kind": entry.kind, "body": entry.data})
             if item.decision is not None:
                 model, version = item.decision
-                decision_rows.append({"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()})
+                decision_rows.append(
+                    {"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()}
+                )
             entries.append(entry)
             prev = leaf.hex()
         conn.execute(insert(_entries), entry_rows)
@@ -315,7 +322,9 @@ class LedgerStore:
         return AppendResult(tuple(entries), checkpoint, note)
 
     def _head(self, conn: Connection) -> tuple[int, str]:
-        row = conn.execute(select(_entries.c.seq, _entries.c.leaf_hash).order_by(_entries.c.seq.desc()).limit(1)).first()
+        row = conn.execute(
+            select(_entries.c.seq, _entries.c.leaf_hash).order_by(_entries.c.seq.desc()).limit(1)
+        ).first()
         if row is None:
             return 0, GENESIS_PREV
         return int(row.seq) + 1, bytes(row.leaf_hash).hex()
@@ -327,14 +336,20 @@ class LedgerStore:
         upper = {node_key(n): n for n in ids if n[0] > 0}
         found: dict[NodeId, bytes] = {}
         if leaves:
-            for seq, value in conn.execute(select(_entries.c.seq, _entries.c.leaf_hash).where(_entries.c.seq.in_(leaves))):
+            for seq, value in conn.execute(
+                select(_entries.c.seq, _entries.c.leaf_hash).where(_entries.c.seq.in_(leaves))
+            ):
                 found[(0, int(seq))] = bytes(value)
         if upper:
-            for key, value in conn.execute(select(_nodes.c.id, _nodes.c.hash).where(_nodes.c.id.in_(list(upper)))):
+            for key, value in conn.execute(
+                select(_nodes.c.id, _nodes.c.hash).where(_nodes.c.id.in_(list(upper)))
+            ):
                 found[upper[int(key)]] = bytes(value)
         missing = set(ids) - set(found)
         if missing:
-            raise StorageError(f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}")
+            raise StorageError(
+                f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}"
+            )
         return found
 
     def nodes(self, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
@@ -374,7 +389,9 @@ class LedgerStore:
 
     def checkpoint_notes(self) -> list[str]:
         with self._read() as conn:
-            return [str(n) for (n,) in conn.execute(select(_checkpoints.c.note).order_by(_checkpoints.c.size))]
+            return [
+                str(n) for (n,) in conn.execute(select(_checkpoints.c.note).order_by(_checkpoints.c.size))
+            ]
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
         with self._read() as conn:
@@ -398,11 +415,16 @@ class LedgerStore:
     def decisions_by_prefix(self, prefix: str, limit: int = 2) -> list[DecisionRef]:
         with self._read() as conn:
             rows = conn.execute(
-                select(_decisions).where(_decisions.c.leaf_hex.like(prefix + "%")).order_by(_decisions.c.seq).limit(limit)
+                select(_decisions)
+                .where(_decisions.c.leaf_hex.like(prefix + "%"))
+                .order_by(_decisions.c.seq)
+                .limit(limit)
             ).all()
         return [DecisionRef(int(r.seq), r.model, r.version, r.leaf_hex) for r in rows]
 
-    def decisions(self, model: str | None = None, limit: int = 1000, after_seq: int = -1) -> list[DecisionRef]:
+    def decisions(
+        self, model: str | None = None, limit: int = 1000, after_seq: int = -1
+    ) -> list[DecisionRef]:
         query = select(_decisions).where(_decisions.c.seq > after_seq)
         if model is not None:
             query = query.where(_decisions.c.model == model)

@@ -35,8 +35,12 @@ def _step(text: str) -> None:
 
 
 @click.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to build the demo ledger (must be new or empty; default: a new temp dir).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to build the demo ledger (must be new or empty; default: a new temp dir).",
+)
 def demo(directory: Path | None) -> None:
     """Record the seed's example releases, verify, prove, export, and catch tampering."""
     home = directory or Path(tempfile.mkdtemp(prefix="rledger-demo-"))
@@ -56,7 +60,10 @@ def demo(directory: Path | None) -> None:
     click.echo(f"verifier key: {signer.verifier_key}")
 
     _step("submit: seed 001's candidates against baseline v1.0, plus two that show the rules")
-    files = sorted(p for p in resources.files("ledger.demo").iterdir() if p.name.endswith(".yaml"))
+    files = sorted(
+        (p for p in resources.files("ledger.demo").iterdir() if p.name.endswith(".yaml")),
+        key=lambda p: p.name,
+    )
     recorded = []
     for item in files:
         decision = service.submit_decision(parse_decision_text(item.read_text()))
@@ -65,17 +72,24 @@ def demo(directory: Path | None) -> None:
 
     _step("verify: every entry, chain link and signed checkpoint in the database")
     result = service.verify()
-    click.echo(f"OK: {result.size} entries, root {result.root.hex()}, {result.checkpoints_checked} checkpoints")
+    click.echo(
+        f"OK: {result.size} entries, root {result.root.hex()}, {result.checkpoints_checked} checkpoints"
+    )
 
     _step("prove: v1.1's inclusion, checked against the signed checkpoint alone")
     note = service.latest_checkpoint()
     checkpoint = Checkpoint.open(note, service.verifier())
     proof = service.inclusion_proof(recorded[0].ref.seq, checkpoint.size)
     verify_inclusion(
-        proof["leaf_index"], proof["tree_size"], base64.b64decode(proof["leaf_hash"]),
-        [base64.b64decode(h) for h in proof["hashes"]], checkpoint.root,
+        proof["leaf_index"],
+        proof["tree_size"],
+        base64.b64decode(proof["leaf_hash"]),
+        [base64.b64decode(h) for h in proof["hashes"]],
+        checkpoint.root,
     )
-    click.echo(f"entry {proof['leaf_index']} is in the tree of {checkpoint.size} ({len(proof['hashes'])} hashes)")
+    click.echo(
+        f"entry {proof['leaf_index']} is in the tree of {checkpoint.size} ({len(proof['hashes'])} hashes)"
+    )
     click.echo(note.rstrip("\n"))
 
     _step("export and verify offline: export file + checkpoint + verifier key, no database")

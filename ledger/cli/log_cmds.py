@@ -54,19 +54,34 @@ def _report(result: VerifiedLog) -> None:
         click.echo(f"; the latest covers {result.latest_checkpoint.size} entries", nl=False)
     click.echo("")
     if result.uncovered:
-        click.echo(f"    note: {result.uncovered} entries after the latest checkpoint are not yet covered by one")
+        click.echo(
+            f"    note: {result.uncovered} entries after the latest checkpoint are not yet covered by one"
+        )
 
 
 @click.command()
-@click.option("--export", "export_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Verify an export file offline instead of the database.")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A signed checkpoint note to verify against (required with --export).")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verify an export file offline instead of the database.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A signed checkpoint note to verify against (required with --export).",
+)
 @click.option("--key", "verifier_key", help="Verifier key, or a file holding it (required with --export).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: automatic).")
 @pass_app
-def verify(app: AppContext, export_file: Path | None, checkpoint_file: Path | None,
-           verifier_key: str | None, workers: int | None) -> None:
+def verify(
+    app: AppContext,
+    export_file: Path | None,
+    checkpoint_file: Path | None,
+    verifier_key: str | None,
+    workers: int | None,
+) -> None:
     """Verify the whole ledger, or an export file offline."""
     note = _read_checkpoint(checkpoint_file) if checkpoint_file else None
     if export_file is not None:

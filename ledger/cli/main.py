@@ -18,7 +18,9 @@ EXIT_BUG = 70
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False), help="Ledger home (default $RLEDGER_HOME or ./.rledger).")
+@click.option(
+    "--home", type=click.Path(file_okay=False), help="Ledger home (default $RLEDGER_HOME or ./.rledger)."
+)
 @click.option("--db", "database_url", help="Database URL (default $RLEDGER_DATABASE_URL or HOME/ledger.db).")
 @click.option("--verbose", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context

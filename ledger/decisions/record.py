@@ -51,10 +51,7 @@ def load_decision_file(path: Path) -> dict[str, Any]:
 
 def parse_decision_text(text: str, *, json_format: bool = False) -> dict[str, Any]:
     try:
-        if json_format:
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            data = yaml.load(text, Loader=_ExactLoader)  # noqa: S506 - a SafeLoader subclass
+        data = json.loads(text, parse_float=Decimal) if json_format else yaml.load(text, Loader=_ExactLoader)
     except (yaml.YAMLError, json.JSONDecodeError, ArithmeticError) as exc:
         kind = "JSON" if json_format else "YAML"
         raise InputError(f"decision file is not valid {kind}: {exc}") from None
@@ -85,8 +82,8 @@ def _num(value: Decimal | None) -> str | None:
 
 def request_fields(request: DecisionRequest) -> dict[str, Any]:
     """The submitted fields in entry form: decimal strings, UTC times, no nulls."""
-    data = request.model_dump(mode="python", exclude_none=True)
-    return _to_entry_values(data)
+    data: dict[str, Any] = _to_entry_values(request.model_dump(mode="python", exclude_none=True))
+    return data
 
 
 def _to_entry_values(value: Any) -> Any:
@@ -107,9 +104,7 @@ def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
     except ValueError as exc:
         raise DecisionInputError("weights", str(exc)) from None
     index = iteration_index(request.baseline.scores.as_map(), request.scores.as_map(), weights, rules)
-    gates = [
-        evaluate_gate(GateInput(g.name, g.observed, g.min, g.max, g.severity)) for g in request.gates
-    ]
+    gates = [evaluate_gate(GateInput(g.name, g.observed, g.min, g.max, g.severity)) for g in request.gates]
     band = band_for(index.index, gates, rules)
     risk = assess_risk(
         request.risk.model_dump(),

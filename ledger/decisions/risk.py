@@ -53,7 +53,9 @@ def tier_for(score: Decimal, rules: ScoringRules) -> Tier:
     return "high"
 
 
-def risk_score(factors: Mapping[str, Decimal | None], rules: ScoringRules) -> tuple[tuple[FactorResult, ...], Decimal]:
+def risk_score(
+    factors: Mapping[str, Decimal | None], rules: ScoringRules
+) -> tuple[tuple[FactorResult, ...], Decimal]:
     results = []
     for name in RISK_FACTORS:
         given = factors.get(name)

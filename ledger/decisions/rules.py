@@ -17,7 +17,9 @@ SUBSCORES: tuple[Subscore, ...] = ("performance", "reliability", "cost", "safety
 # Cost is spend-like: a lower candidate cost is an improvement, so its delta is inverted.
 INVERTED_SUBSCORES: frozenset[str] = frozenset({"cost"})
 
-RiskFactor = Literal["change_size", "regression_surface", "test_coverage", "incident_history", "observability_gaps"]
+RiskFactor = Literal[
+    "change_size", "regression_surface", "test_coverage", "incident_history", "observability_gaps"
+]
 RISK_FACTORS: tuple[RiskFactor, ...] = (
     "change_size",
     "regression_surface",

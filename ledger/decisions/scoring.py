@@ -1,7 +1,7 @@
 """Model Iteration Index, hard gates and bands (seed 001).
 
-``index = parity + Σ wᵢ·Δᵢ`` where Δ = candidate − baseline for performance, reliability
-and safety, and Δ = baseline − candidate for cost. All arithmetic is on Decimals, so the
+``index = parity + Σ wᵢ·Δᵢ`` where Δ = candidate - baseline for performance, reliability
+and safety, and Δ = baseline - candidate for cost. All arithmetic is on Decimals, so the
 seed's v1.1 example is exactly 103.95.
 """
 
@@ -73,7 +73,9 @@ def iteration_index(
         else:
             delta = candidate[name] - baseline[name]
         contribution = weights[name] * delta
-        parts.append(SubscoreResult(name, baseline[name], candidate[name], delta, weights[name], contribution))
+        parts.append(
+            SubscoreResult(name, baseline[name], candidate[name], delta, weights[name], contribution)
+        )
     index = rules.parity + sum((p.contribution for p in parts), Decimal(0))
     return IndexResult(tuple(parts), index)
 

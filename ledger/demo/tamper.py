@@ -47,7 +47,9 @@ def delete_entry(db: Path, seq: int) -> None:
 def swap_entries(db: Path, a: int, b: int) -> None:
     conn = _open_without_guards(db)
     rows = dict(conn.execute("SELECT seq, body FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall())
-    leaves = dict(conn.execute("SELECT seq, leaf_hash FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall())
+    leaves = dict(
+        conn.execute("SELECT seq, leaf_hash FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall()
+    )
     conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[b], b"\0" * 32, a))
     conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[a], leaves[a], b))
     conn.execute("UPDATE ledger_entries SET leaf_hash = ? WHERE seq = ?", (leaves[b], a))
@@ -63,7 +65,9 @@ def truncate_after(db: Path, keep: int) -> None:
 
 def alter_latest_checkpoint_signature(db: Path) -> None:
     conn = _open_without_guards(db)
-    size, note = conn.execute("SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+    size, note = conn.execute(
+        "SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1"
+    ).fetchone()
     head, signature = note.rstrip("\n").rsplit(" ", 1)
     position = 12
     replacement = "A" if signature[position] != "A" else "B"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ledger.errors import VerificationError
 
@@ -116,7 +117,7 @@ def range_hash(start: int, end: int, get: Mapping[NodeId, bytes]) -> bytes:
     ids = perfect_subtrees(start, end)
     if not ids:
         return EMPTY_ROOT
-    if any(a[0] <= b[0] for a, b in zip(ids, ids[1:], strict=False)):
+    if any(a[0] <= b[0] for a, b in pairwise(ids)):
         raise ValueError(f"[{start}, {end}) is not a range RFC 9162 splits this way")
     acc = get[ids[-1]]
     for node in reversed(ids[:-1]):
@@ -232,7 +233,9 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
         if proof:
             raise ProofError("sizes are equal, so the proof must be empty")
         if old_root != new_root:
-            raise ProofError("sizes are equal but roots differ", expected=old_root.hex(), actual=new_root.hex())
+            raise ProofError(
+                "sizes are equal but roots differ", expected=old_root.hex(), actual=new_root.hex()
+            )
         return
     if not proof:
         raise ProofError("empty consistency proof between different sizes")
@@ -265,6 +268,10 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
     if sn != 0:
         raise ProofError("consistency proof is shorter than needed")
     if fr != old_root:
-        raise ProofError("consistency proof does not reproduce the old root", expected=old_root.hex(), actual=fr.hex())
+        raise ProofError(
+            "consistency proof does not reproduce the old root", expected=old_root.hex(), actual=fr.hex()
+        )
     if sr != new_root:
-        raise ProofError("consistency proof does not reproduce the new root", expected=new_root.hex(), actual=sr.hex())
+        raise ProofError(
+            "consistency proof does not reproduce the new root", expected=new_root.hex(), actual=sr.hex()
+        )

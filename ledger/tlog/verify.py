@@ -88,7 +88,9 @@ def check_chunk(first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes
         leaf = sha256(b"\x00" + data).digest()
         if recorded is not None and recorded[offset] != leaf:
             problem = "bytes do not hash to the recorded leaf hash (the entry was edited)"
-            return _stop(first_seq, leaves, first_prev, (problem, position, recorded[offset].hex(), leaf.hex()))
+            return _stop(
+                first_seq, leaves, first_prev, (problem, position, recorded[offset].hex(), leaf.hex())
+            )
         if offset == 0:
             first_prev = entry.prev
         elif entry.prev != prev_leaf:
@@ -105,14 +107,19 @@ def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Pr
 def _broken_link(position: int, expected: str, actual: str) -> Problem:
     if position == 0:
         return ("the first entry's prev must be 64 zeros", 0, expected, actual)
-    problem = f"hash does not match the prev link of entry {position} (entry {position - 1} or {position} was altered)"
+    problem = (
+        f"hash does not match the prev link of entry {position} "
+        f"(entry {position - 1} or {position} was altered)"
+    )
     return (problem, position - 1, actual, expected)
 
 
 class LogChecker:
     """Consumes chunk results in order, growing the tree and checking checkpoints."""
 
-    def __init__(self, verifier: Verifier, checkpoint_notes: Iterable[str], origin: str | None = None) -> None:
+    def __init__(
+        self, verifier: Verifier, checkpoint_notes: Iterable[str], origin: str | None = None
+    ) -> None:
         self._tree = CompactRange()
         self._last_leaf = GENESIS_PREV
         self._pending = _open_checkpoints(verifier, checkpoint_notes, origin or verifier.name)
@@ -175,12 +182,15 @@ def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> 
         except LedgerError as exc:
             raise VerificationError(f"checkpoint does not verify: {exc}") from None
         if checkpoint.origin != origin:
-            raise VerificationError("checkpoint is for another log", expected=origin, actual=checkpoint.origin)
+            raise VerificationError(
+                "checkpoint is for another log", expected=origin, actual=checkpoint.origin
+            )
         seen = by_size.get(checkpoint.size)
         if seen is not None and seen.root != checkpoint.root:
             raise VerificationError(
                 f"two signed checkpoints of size {checkpoint.size} have different roots (a fork)",
-                expected=seen.root.hex(), actual=checkpoint.root.hex(),
+                expected=seen.root.hex(),
+                actual=checkpoint.root.hex(),
             )
         by_size[checkpoint.size] = checkpoint
     return deque(by_size[size] for size in sorted(by_size))

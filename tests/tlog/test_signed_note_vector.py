@@ -66,8 +66,13 @@ def test_other_key_is_not_accepted(vector: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "PeterNeumann+c74f20a3", "PeterNeumann+00000000+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-     "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", "a+b+!!!"],
+    [
+        "",
+        "PeterNeumann+c74f20a3",
+        "PeterNeumann+00000000+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "a+b+!!!",
+    ],
 )
 def test_malformed_verifier_keys_are_rejected(bad: str) -> None:
     with pytest.raises(FormatError):
