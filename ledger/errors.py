@@ -6,6 +6,8 @@
     │   └── DuplicateDecisionError model@version already recorded
     ├── NotFoundError              no such decision, entry, checkpoint or file
     │   └── AmbiguousIdError       a hash prefix that matches more than one decision
+    ├── RefusedError               the policy, a role or the decision's state forbids this action
+    │   └── SignatureRefusedError  a statement's signature is missing, wrong, or by an unknown key
     ├── FormatError                bytes that do not parse as the documented format
     ├── VerificationError          evidence does not verify; carries index, expected, actual
     └── StorageError               the database refused or is in the wrong state
@@ -50,6 +52,19 @@ class NotFoundError(LedgerError):
 class AmbiguousIdError(NotFoundError):
     def __init__(self, prefix: str, count: int) -> None:
         super().__init__(f"hash prefix {prefix!r} matches {count} decisions; give more digits")
+
+
+class RefusedError(LedgerError):
+    """The ledger refuses an action. ``rule`` names what refused it (a policy path or a check)."""
+
+    def __init__(self, problem: str, *, rule: str = "") -> None:
+        self.problem = problem
+        self.rule = rule
+        super().__init__(f"refused by {rule}: {problem}" if rule else f"refused: {problem}")
+
+
+class SignatureRefusedError(RefusedError):
+    pass
 
 
 class FormatError(LedgerError):

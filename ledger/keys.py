@@ -55,3 +55,38 @@ def read_text_argument(value: str, what: str) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {what} from {path}: {exc}") from None
     return value
+
+
+PERSONAL_KEY_NAME = "rledger-identity"
+
+
+def write_key_pair(prefix: Path, signer: Ed25519Signer) -> tuple[Path, Path]:
+    """Write ``PREFIX.key`` (private, 0600) and ``PREFIX.pub`` (standard base64 of the raw key)."""
+    import base64
+
+    private, public = prefix.with_name(prefix.name + ".key"), prefix.with_name(prefix.name + ".pub")
+    if public.exists():
+        raise KeyFileError(f"{public} already exists; refusing to overwrite a key")
+    write_private_key(private, signer)
+    public.write_text(base64.b64encode(signer.public_key).decode() + "\n")
+    return private, public
+
+
+def read_public_key(path: Path) -> str:
+    """A ``.pub`` file: the standard base64 of a raw 32-byte Ed25519 public key."""
+    import base64
+    import binascii
+
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise KeyFileError(f"public key file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyFileError(f"cannot read {path}: {exc}") from None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError(f"{path} is not a base64 public key") from None
+    if len(raw) != 32:
+        raise KeyFileError(f"{path} does not hold a 32-byte Ed25519 public key")
+    return text

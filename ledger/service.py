@@ -7,6 +7,7 @@ signer, and is the only place that decides *what* gets appended.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -15,18 +16,47 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ledger.clock import Clock
-from ledger.decisions.record import DECISION_KIND, decision_payload, parse_request
-from ledger.decisions.rules import DEFAULT_RULES, ScoringRules
-from ledger.errors import AmbiguousIdError, FormatError, InputError, NotFoundError
+from ledger.decisions.record import DECISION_KIND, parse_request
+from ledger.encoding.canonical import canonical_bytes
+from ledger.errors import (
+    AmbiguousIdError,
+    FormatError,
+    InputError,
+    LedgerError,
+    NotFoundError,
+    RefusedError,
+    VerificationError,
+)
+from ledger.governance import actions
+from ledger.governance import identities as _identities  # noqa: F401 - registers entry handlers
+from ledger.governance import lifecycle as _lifecycle  # noqa: F401 - registers entry handlers
+from ledger.governance.queries import decision_status
+from ledger.governance.state import ADMIN, DecisionState, GovernanceState
+from ledger.governance.statements import sign_statement, signed_part
 from ledger.store import AppendResult, DecisionRef, LedgerStore, PendingEntry
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, write_export
-from ledger.tlog.note import Signer, Verifier
+from ledger.tlog.note import Ed25519Signer, Signer, Verifier
 from ledger.tlog.verify import VerifiedLog, verify_log
+from policies.evaluate import approval_status, decision_record, evaluate_decision
+from policies.loader import LoadedPolicy, load_default_policy
 
 GENESIS_KIND = "ledger.init"
+STATEMENT_KINDS = frozenset(
+    {
+        "identity.added",
+        "identity.key_rotated",
+        "identity.revoked",
+        "policy.adopted",
+        "release.approval",
+        "release.canary_started",
+        "release.canary_result",
+        "release.promoted",
+        "release.rolled_back",
+    }
+)
 PARALLEL_VERIFY_FROM = 200_000
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
 
@@ -51,44 +81,259 @@ def default_workers(size: int) -> int:
 
 
 class LedgerService:
-    def __init__(
-        self,
-        store: LedgerStore,
-        clock: Clock,
-        signer: Signer | None = None,
-        rules: ScoringRules = DEFAULT_RULES,
-    ) -> None:
+    """Everything the ledger can do. Writes go through the governance state machine."""
+
+    def __init__(self, store: LedgerStore, clock: Clock, signer: Signer | None = None) -> None:
         self.store = store
         self.clock = clock
         self.signer = signer
-        self.rules = rules
+        self._state: GovernanceState | None = None
 
     def _signer(self) -> Signer:
         if self.signer is None:
             raise InputError("this operation writes to the ledger and needs its signing key")
         return self.signer
 
+    # -- the governed append --------------------------------------------------------------
+
+    def _fold(self, read_from: Callable[[int], list[bytes]]) -> GovernanceState:
+        state = self._state if self._state is not None else GovernanceState()
+        for data in read_from(state.size):
+            state.apply(Entry.parse(data))
+        self._state = state
+        return state
+
+    def _governed_append(self, pending: list[PendingEntry]) -> AppendResult:
+        """Append entries only if the governance state machine accepts every one of them."""
+
+        def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:
+            state = self._fold(read_from)
+            for entry in entries:
+                state.apply(entry)
+
+        try:
+            return self.store.append(pending, self.clock.now, self._signer(), check)
+        except BaseException:
+            self._state = None  # the cache may hold entries that did not land; rebuild next time
+            raise
+
+    def state(self) -> GovernanceState:
+        """The governance state as of the latest entry, replayed from the log."""
+        self._state = None
+        return self._fold(
+            lambda start: [b for _, blobs, _ in self.store.entry_chunks() for b in blobs][start:]
+        )
+
     # -- writing ----------------------------------------------------------------------------
 
-    def initialize(self, origin: str) -> AppendResult:
+    def initialize(
+        self, origin: str, admin: str, admin_key: Ed25519Signer, policy: LoadedPolicy | None = None
+    ) -> AppendResult:
+        """Create the log: genesis, the first admin (self-registered), and the policy in force."""
         signer = self._signer()
         if signer.name != origin:
             raise InputError(f"the signing key is named {signer.name!r}, the origin is {origin!r}")
-        genesis = PendingEntry(GENESIS_KIND, {"origin": origin, "verifier_key": signer.verifier_key})
-        return self.store.initialize(origin, signer.verifier_key, genesis, self.clock.now(), signer)
+        policy = policy or load_default_policy()
+        genesis = [
+            PendingEntry(GENESIS_KIND, {"origin": origin, "verifier_key": signer.verifier_key}),
+            PendingEntry(
+                "identity.added",
+                actions.identity_added(admin, [ADMIN], actions.public_key_b64(admin_key), admin, admin_key),
+            ),
+            PendingEntry(
+                "policy.adopted",
+                actions.policy_adopted(
+                    policy.policy.policy_id,
+                    policy.policy.version,
+                    policy.sha256,
+                    policy.text,
+                    admin,
+                    admin_key,
+                ),
+            ),
+        ]
+        state = GovernanceState()
 
-    def submit_decision(self, data: Any) -> RecordedDecision:
-        """Validate, score and record one decision. Bad input leaves the ledger untouched."""
+        def check(entries: list[Entry], _read: Callable[[int], list[bytes]]) -> None:
+            for entry in entries:
+                state.apply(entry)
+
+        return self.store.initialize(origin, signer.verifier_key, genesis, self.clock.now(), signer, check)
+
+    def append_statement(self, kind: str, payload: dict[str, Any]) -> Entry:
+        """Append one signed statement (built here, or signed elsewhere and sent to us)."""
+        if kind not in STATEMENT_KINDS:
+            raise InputError(f"{kind!r} is not a statement kind; expected one of {sorted(STATEMENT_KINDS)}")
+        return self._governed_append([PendingEntry(kind, payload)]).entries[0]
+
+    def submit_decision(self, data: Any, actor: str, key: Ed25519Signer) -> RecordedDecision:
+        """Validate, score, sign and record one decision. Refused input leaves the ledger untouched."""
         request = parse_request(data)
-        payload = decision_payload(request, self.rules)
-        result = self.store.append(
-            [PendingEntry(DECISION_KIND, payload, (request.model, request.version))],
-            self.clock.now(),
-            self._signer(),
+        if request.requested_by != actor:
+            raise RefusedError(
+                f"requested_by is {request.requested_by!r} but the signer is {actor!r}; "
+                "a decision is submitted by its requester",
+                rule="release.decision",
+            )
+        policy = self.state().active_policy
+        payload = sign_statement(DECISION_KIND, decision_record(policy, request), key)
+        result = self._governed_append(
+            [PendingEntry(DECISION_KIND, payload, (request.model, request.version))]
         )
         entry = result.entries[0]
-        ref = DecisionRef(entry.seq, request.model, request.version, entry.leaf_hash.hex())
-        return RecordedDecision(ref, entry)
+        return RecordedDecision(
+            DecisionRef(entry.seq, request.model, request.version, entry.leaf_hash.hex()), entry
+        )
+
+    def approve(
+        self,
+        decision_id: str,
+        actor: str,
+        key: Ed25519Signer,
+        *,
+        reject: bool = False,
+        comment: str = "",
+        role: str | None = None,
+    ) -> Entry:
+        state = self.state()
+        d = state.decision(self.resolve(decision_id).leaf_hex)
+        chosen = role or self._approval_role(state, d, actor, reject)
+        verdict = "reject" if reject else "approve"
+        return self.append_statement(
+            "release.approval", actions.approval(d.leaf_hex, actor, chosen, verdict, comment, key)
+        )
+
+    def _approval_role(self, state: GovernanceState, d: DecisionState, actor: str, reject: bool) -> str:
+        held = state.identity(actor, rule="release.approval").roles
+        policy = state.policies[d.policy_sha].policy
+        if d.break_glass_open and policy.break_glass is not None:
+            wanted = list(policy.break_glass.retrospective_roles)
+        elif reject:
+            wanted = [r["role"] for r in d.requirements["approvals"]]
+        else:
+            wanted = [role for role, _ in approval_status(d.requirements, d.approvals).missing]
+        for role in wanted:
+            if role in held:
+                return role
+        raise RefusedError(
+            f"{actor} holds {sorted(held)}, none of the roles {d.ref} still needs ({wanted or 'none'})",
+            rule=f"tiers.{d.tier}.approvals",
+        )
+
+    def start_canary(self, decision_id: str, actor: str, key: Ed25519Signer) -> Entry:
+        leaf = self.resolve(decision_id).leaf_hex
+        return self.append_statement("release.canary_started", actions.canary_started(leaf, actor, key))
+
+    def record_canary(
+        self, decision_id: str, passed: bool, summary: dict[str, Any], actor: str, key: Ed25519Signer
+    ) -> Entry:
+        leaf = self.resolve(decision_id).leaf_hex
+        verdict = "pass" if passed else "fail"
+        return self.append_statement(
+            "release.canary_result", actions.canary_result(leaf, verdict, summary, actor, key)
+        )
+
+    def promote(
+        self, decision_id: str, actor: str, key: Ed25519Signer, *, break_glass: bool = False, reason: str = ""
+    ) -> Entry:
+        state = self.state()
+        d = state.decision(self.resolve(decision_id).leaf_hex)
+        payload = actions.promoted(
+            d.leaf_hex, actor, d.policy_sha, state.production.get(d.model), break_glass, reason, key
+        )
+        return self.append_statement("release.promoted", payload)
+
+    def rollback(
+        self, decision_id: str, to_version: str, reason: str, actor: str, key: Ed25519Signer
+    ) -> Entry:
+        leaf = self.resolve(decision_id).leaf_hex
+        return self.append_statement(
+            "release.rolled_back", actions.rolled_back(leaf, to_version, reason, actor, key)
+        )
+
+    def add_identity(
+        self, name: str, roles: list[str], public_key: str, actor: str, key: Ed25519Signer
+    ) -> Entry:
+        return self.append_statement(
+            "identity.added", actions.identity_added(name, roles, public_key, actor, key)
+        )
+
+    def rotate_key(self, name: str, public_key: str, actor: str, key: Ed25519Signer) -> Entry:
+        return self.append_statement(
+            "identity.key_rotated", actions.identity_key_rotated(name, public_key, actor, key)
+        )
+
+    def revoke_identity(self, name: str, actor: str, key: Ed25519Signer) -> Entry:
+        return self.append_statement("identity.revoked", actions.identity_revoked(name, actor, key))
+
+    def adopt_policy(self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer) -> Entry:
+        p = loaded.policy
+        payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor, key)
+        return self.append_statement("policy.adopted", payload)
+
+    # -- governance queries -----------------------------------------------------------------
+
+    def status(self, decision_id: str) -> dict[str, Any]:
+        state = self.state()
+        d = state.decision(self.resolve(decision_id).leaf_hex)
+        return decision_status(state, d, self.clock.now())
+
+    def replay(self, decision_id: str) -> dict[str, Any]:
+        """Re-evaluate a decision from the ledger alone: its recorded input under its recorded policy."""
+        state = self.state()
+        d = state.decision(self.resolve(decision_id).leaf_hex)
+        policy = state.policies[d.policy_sha]
+        request = parse_request(signed_part(DECISION_KIND, d.payload))
+        again = decision_record(policy, request)
+        recorded = {k: v for k, v in d.payload.items() if k != "signature"}
+        return {
+            "decision": d.ref,
+            "policy": policy.label,
+            "identical": again == recorded,
+            "recorded_sha256": hashlib.sha256(canonical_bytes(recorded)).hexdigest(),
+            "replayed_sha256": hashlib.sha256(canonical_bytes(again)).hexdigest(),
+            "outcome": {
+                "index": again["assessment"]["index"],
+                "band": again["assessment"]["band"],
+                "tier": again["requirements"]["tier"],
+            },
+        }
+
+    def explain(self, decision_id: str) -> dict[str, Any]:
+        state = self.state()
+        d = state.decision(self.resolve(decision_id).leaf_hex)
+        status = decision_status(state, d, self.clock.now())
+        return {
+            "decision": d.ref,
+            "policy": state.policies[d.policy_sha].label,
+            "rules_fired": d.payload["rules_fired"],
+            "promotion_checks_now": status["checks"],
+        }
+
+    def policy_diff(self, old: LoadedPolicy, new: LoadedPolicy) -> list[dict[str, Any]]:
+        """Recorded decisions whose outcome differs between two policies, and how."""
+        changed = []
+        for d in self.state().decisions.values():
+            request = parse_request(signed_part(DECISION_KIND, d.payload))
+            before = evaluate_decision(old, request).outcome()
+            after = evaluate_decision(new, request).outcome()
+            if before != after:
+                changes = {k: {"old": before[k], "new": after[k]} for k in before if before[k] != after[k]}
+                changed.append({"decision": d.ref, "hash": d.leaf_hex, "changes": changes})
+        return changed
+
+    def verify_meaning(self) -> GovernanceState:
+        """Replay every entry through the governance rules; name the first that was not allowed."""
+        state = GovernanceState()
+        for first, blobs, _ in self.store.entry_chunks():
+            for offset, data in enumerate(blobs):
+                try:
+                    state.apply(Entry.parse(data))
+                except LedgerError as exc:
+                    raise VerificationError(
+                        f"not allowed by the ledger's rules: {exc}", index=first + offset
+                    ) from None
+        return state
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -199,7 +444,7 @@ class LedgerService:
         verifier = Verifier.parse(meta["verifier_key"])
         notes = [*self.store.checkpoint_notes(), *extra_checkpoints]
         size = self.store.size()
-        return verify_log(
+        result = verify_log(
             self.store.entry_chunks(),
             verifier,
             notes,
@@ -207,9 +452,54 @@ class LedgerService:
             workers=default_workers(size) if workers is None else workers,
             progress=progress,
         )
+        self._check_stored_tree(result)
+        return result
 
-    def export(self, out: BinaryIO) -> int:
-        return write_export((blob for _, blobs, _ in self.store.entry_chunks() for blob in blobs), out)
+    def _check_stored_tree(self, result: VerifiedLog) -> None:
+        """Proofs are served from stored subtree hashes; they must agree with the entries."""
+        if result.size == 0:
+            return
+        stored = merkle.root_from(result.size, self.store.nodes(merkle.frontier_ids(result.size)))
+        if stored != result.root:
+            raise VerificationError(
+                "the stored Merkle subtree hashes disagree with the entries; proofs would be wrong",
+                expected=result.root.hex(),
+                actual=stored.hex(),
+            )
+
+    def export(self, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
+        def entries() -> Iterable[bytes]:
+            done = 0
+            for _, blobs, _ in self.store.entry_chunks():
+                yield from blobs
+                done += len(blobs)
+                if progress is not None:
+                    progress(done)
+
+        return write_export(entries(), out)
+
+
+def replay_meaning(chunks: Iterable[tuple[int, list[bytes], Any]]) -> GovernanceState:
+    """Every approval signature against the key registered at that point, roles, separation of
+    duties, and every promotion against the policy it recorded: the log's meaning, re-checked."""
+    state = GovernanceState()
+    for first, blobs, _ in chunks:
+        for offset, data in enumerate(blobs):
+            try:
+                state.apply(Entry.parse(data))
+            except LedgerError as exc:
+                raise VerificationError(
+                    f"not allowed by the ledger's rules: {exc}", index=first + offset
+                ) from None
+    return state
+
+
+def verify_export_meaning(path: Path) -> GovernanceState:
+    try:
+        with path.open("rb") as source:
+            return replay_meaning(read_export_chunks(source))
+    except OSError as exc:
+        raise InputError(f"cannot read export file {path}: {exc}") from None
 
 
 def verify_export_file(

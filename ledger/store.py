@@ -13,7 +13,7 @@ one transaction that ends with a new signed checkpoint: it lands whole or not at
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,6 +109,12 @@ class PendingEntry:
     kind: str
     payload: dict[str, Any]
     decision: tuple[str, str] | None = None  # (model, version) for the lookup index
+    time: datetime | None = None  # only when rebuilding a log whose entries already have times
+
+
+AppendCheck = Callable[[list[Entry], Callable[[int], list[bytes]]], None]
+"""Called inside the append transaction with the new entries and a reader of stored entries
+from a given seq on; raising refuses the append and nothing is written."""
 
 
 @dataclass(frozen=True)
@@ -254,9 +260,15 @@ class LedgerStore:
     # -- appending --------------------------------------------------------------------------
 
     def initialize(
-        self, origin: str, verifier_key: str, genesis: PendingEntry, moment: datetime, signer: Signer
+        self,
+        origin: str,
+        verifier_key: str,
+        genesis: Sequence[PendingEntry],
+        moment: datetime,
+        signer: Signer,
+        check: AppendCheck | None = None,
     ) -> AppendResult:
-        """Write the metadata and the first entry in one transaction."""
+        """Write the metadata and the first entries in one transaction."""
         self.create_schema()
         with self._write() as conn:
             if conn.execute(select(_meta.c.key)).first() is not None:
@@ -265,10 +277,21 @@ class LedgerStore:
                 insert(_meta),
                 [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}],
             )
-            return self._append(conn, [genesis], moment, signer, origin)
+            return self._append(conn, genesis, moment, signer, origin, check)
 
-    def append(self, pending: Sequence[PendingEntry], moment: datetime, signer: Signer) -> AppendResult:
-        """Append entries and a signed checkpoint covering them, atomically."""
+    def append(
+        self,
+        pending: Sequence[PendingEntry],
+        moment: datetime | Callable[[], datetime],
+        signer: Signer,
+        check: AppendCheck | None = None,
+    ) -> AppendResult:
+        """Append entries and a signed checkpoint covering them, atomically.
+
+        ``moment`` may be a clock function, read only once the append lock is held, so entry
+        times never go backwards between concurrent writers. ``check`` sees the new entries
+        (and can read the log up to them) before anything is written, and may refuse them.
+        """
         if not pending:
             raise ValueError("nothing to append")
         origin = self.meta()["origin"]
@@ -284,21 +307,29 @@ class LedgerStore:
                         ).first()
                         if found is not None:
                             raise DuplicateDecisionError(*item.decision)
-                return self._append(conn, pending, moment, signer, origin)
+                return self._append(conn, pending, moment, signer, origin, check)
         except IntegrityError as exc:
             raise StorageError(f"the database refused the append: {exc.orig}") from None
 
     def _append(
-        self, conn: Connection, pending: Sequence[PendingEntry], moment: datetime, signer: Signer, origin: str
+        self,
+        conn: Connection,
+        pending: Sequence[PendingEntry],
+        moment: datetime | Callable[[], datetime],
+        signer: Signer,
+        origin: str,
+        check: AppendCheck | None = None,
     ) -> AppendResult:
         size, prev = self._head(conn)
+        if callable(moment):
+            moment = moment()
         tree = CompactRange.from_stored(size, self._fetch_nodes(conn, frontier_ids(size)))
         entries: list[Entry] = []
         entry_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
         decision_rows: list[dict[str, Any]] = []
         for item in pending:
-            entry = Entry.create(tree.size, prev, moment, item.kind, item.payload)
+            entry = Entry.create(tree.size, prev, item.time or moment, item.kind, item.payload)
             leaf = entry.leaf_hash
             for node_id, value in tree.append(leaf):
                 if node_id[0] > 0:
@@ -311,6 +342,8 @@ class LedgerStore:
                 )
             entries.append(entry)
             prev = leaf.hex()
+        if check is not None:
+            check(entries, lambda start: self._bodies_from(conn, start))
         conn.execute(insert(_entries), entry_rows)
         if node_rows:
             conn.execute(insert(_nodes), node_rows)
@@ -320,6 +353,10 @@ class LedgerStore:
         note = checkpoint.sign(signer)
         conn.execute(insert(_checkpoints), [{"size": checkpoint.size, "root": checkpoint.root, "note": note}])
         return AppendResult(tuple(entries), checkpoint, note)
+
+    def _bodies_from(self, conn: Connection, start: int) -> list[bytes]:
+        rows = conn.execute(select(_entries.c.body).where(_entries.c.seq >= start).order_by(_entries.c.seq))
+        return [bytes(body) for (body,) in rows]
 
     def _head(self, conn: Connection) -> tuple[int, str]:
         row = conn.execute(
@@ -351,6 +388,10 @@ class LedgerStore:
                 f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}"
             )
         return found
+
+    def bodies_from(self, start: int) -> list[bytes]:
+        with self._read() as conn:
+            return self._bodies_from(conn, start)
 
     def nodes(self, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
         with self._read() as conn:

@@ -1,20 +1,30 @@
-"""What every command needs: settings, and a service opened on demand."""
+"""What every command needs: settings, a service opened on demand, and the acting identity."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ledger.clock import SystemClock
-from ledger.errors import NotInitializedError
+from ledger.errors import InputError, NotInitializedError
 from ledger.keys import read_private_key
 from ledger.service import LedgerService
 from ledger.settings import Settings
 from ledger.store import LedgerStore
 from ledger.tlog.note import Ed25519Signer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    key: Ed25519Signer
 
 
 @dataclass
@@ -53,3 +63,24 @@ pass_app = click.make_pass_decorator(AppContext)
 
 def ensure_private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def actor_options(command: F) -> F:
+    """``--as NAME --key FILE``: who is acting, proven by their own key (env RLEDGER_AS, RLEDGER_KEY)."""
+    command = click.option(
+        "--key",
+        "key_file",
+        envvar="RLEDGER_KEY",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The acting identity's private key file (mode 0600).",
+    )(command)
+    command = click.option("--as", "actor_name", envvar="RLEDGER_AS", help="The acting identity's name.")(
+        command
+    )
+    return command
+
+
+def load_actor(actor_name: str | None, key_file: Path | None) -> Actor:
+    if not actor_name or key_file is None:
+        raise InputError("this command changes the ledger: say who you are with --as NAME --key FILE")
+    return Actor(actor_name, read_private_key(key_file))

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ledger.cli.context import AppContext, pass_app
+from ledger.cli.context import AppContext, actor_options, load_actor, pass_app
 from ledger.decisions.record import load_decision_file
 from ledger.service import RecordedDecision
 
@@ -32,11 +32,13 @@ def summary_line(recorded: RecordedDecision) -> str:
 
 @decision.command("submit")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@actor_options
 @pass_app
-def submit(app: AppContext, file: Path) -> None:
-    """Validate, score and record a decision file (YAML or JSON)."""
+def submit(app: AppContext, file: Path, actor_name: str | None, key_file: Path | None) -> None:
+    """Validate, score, sign and record a decision file (YAML or JSON) as its requester."""
     data = load_decision_file(file)
-    recorded = app.service(writing=True).submit_decision(data)
+    actor = load_actor(actor_name, key_file)
+    recorded = app.service(writing=True).submit_decision(data, actor.name, actor.key)
     click.echo(f"recorded entry {recorded.ref.seq}, hash {recorded.ref.leaf_hex}")
     click.echo(summary_line(recorded))
     for reason in recorded.assessment["band_reasons"]:
@@ -99,3 +101,42 @@ def list_decisions(app: AppContext, model: str | None) -> None:
             f"{r.ref.seq:>5}  {r.ref.model + '@' + r.ref.version:<32} {a['index']:>8}  "
             f"{a['band']:<6} {a['risk']['tier']:<6} {r.ref.leaf_hex[:12]}"
         )
+
+
+@decision.command("status")
+@click.argument("decision_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_app
+def status(app: AppContext, decision_id: str, as_json: bool) -> None:
+    """What is still missing for a decision, and from whom."""
+    report = app.service().status(decision_id)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(
+        f"{report['decision']}: {report['phase']}, band {report['band']}, tier {report['tier']}, "
+        f"rollout {report['rollout']}, requested by {report['requested_by']}"
+    )
+    for a in report["approvals"]:
+        click.echo(f"  {a['verdict']} by {a['approver']} as {a['role']} at {a['at']}")
+    for m in report["missing_approvals"]:
+        who = ", ".join(m["who"]) or "nobody registered holds this role"
+        click.echo(f"  missing: {m['count']} from role {m['role']} (can approve: {who})")
+    for item in report["open_items"]:
+        click.echo(f"  OPEN: {item}")
+    if report["may_promote_now"]:
+        click.echo("  may be promoted now")
+    elif report["phase"] not in ("promoted", "superseded", "rolled_back"):
+        for reason in report["blockers"]:
+            click.echo(f"  blocked: {reason}")
+
+
+@decision.command("replay")
+@click.argument("decision_id")
+@pass_app
+def replay(app: AppContext, decision_id: str) -> None:
+    """Re-evaluate a decision from the ledger alone and prove the recorded outcome."""
+    result = app.service().replay(decision_id)
+    click.echo(json.dumps(result, indent=2))
+    if not result["identical"]:
+        raise click.ClickException("the replayed evaluation differs from the recorded one")

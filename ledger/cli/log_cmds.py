@@ -12,37 +12,64 @@ from ledger.cli.context import AppContext, ensure_private_dir, pass_app
 from ledger.cli.progress import progress_bar
 from ledger.clock import SystemClock
 from ledger.errors import AlreadyInitializedError, InputError
-from ledger.keys import read_text_argument, write_private_key
-from ledger.service import LedgerService, verify_export_file
+from ledger.governance.state import GovernanceState
+from ledger.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
+from ledger.service import LedgerService, verify_export_file, verify_export_meaning
 from ledger.store import LedgerStore
 from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog
+from policies.loader import load_default_policy, load_policy_file
 
 
 @click.command()
 @click.option("--origin", required=True, help="The log's name, e.g. example.com/release-ledger.")
+@click.option(
+    "--admin", "admin_name", required=True, help="The first admin identity, e.g. alice@example.com."
+)
+@click.option(
+    "--admin-key",
+    "admin_prefix",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the admin's key pair (PREFIX.key, PREFIX.pub; default HOME/ADMIN).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The policy in force from the start (default: policies/default.yaml).",
+)
 @pass_app
-def init(app: AppContext, origin: str) -> None:
-    """Create the ledger and its signing key, and print the verifier key."""
+def init(
+    app: AppContext, origin: str, admin_name: str, admin_prefix: Path | None, policy_file: Path | None
+) -> None:
+    """Create the ledger, its signing key and the first admin, and print the verifier key."""
     key_path = app.settings.signing_key_path
     if key_path.exists():
         raise AlreadyInitializedError(f"{key_path} already exists; this home already has a ledger")
+    policy = load_policy_file(policy_file) if policy_file else load_default_policy()
     signer = Ed25519Signer.generate(origin, os.urandom(32))
+    admin_key = Ed25519Signer.generate(PERSONAL_KEY_NAME, os.urandom(32))
+    prefix = admin_prefix or app.settings.home / admin_name
     ensure_private_dir(app.settings.home)
     store = LedgerStore.open(app.settings.database_url)
     if store.is_initialized():
         store.close()
         raise AlreadyInitializedError("the database already holds a ledger")
-    write_private_key(key_path, signer)
+    written: list[Path] = []
     try:
-        LedgerService(store, SystemClock(), signer).initialize(origin)
+        write_private_key(key_path, signer)
+        written.append(key_path)
+        written.extend(write_key_pair(prefix, admin_key))
+        LedgerService(store, SystemClock(), signer).initialize(origin, admin_name, admin_key, policy)
     except BaseException:
-        key_path.unlink(missing_ok=True)  # leave nothing half-made behind
+        for path in written:  # leave nothing half-made behind
+            path.unlink(missing_ok=True)
         raise
     finally:
         store.close()
-    click.echo(f"initialised ledger {origin} at {app.settings.home}")
-    click.echo(f"signing key written to {key_path} (mode 0600); keep it secret")
+    click.echo(f"initialised ledger {origin} at {app.settings.home} under policy {policy.label}")
+    click.echo(f"ledger signing key: {key_path} (mode 0600; keep it secret)")
+    click.echo(f"admin {admin_name}: private key {written[1]} (mode 0600), public key {written[2]}")
     click.echo("verifier key (give this to auditors):")
     click.echo(signer.verifier_key)
 
@@ -92,6 +119,7 @@ def verify(
         with progress_bar(total, "verifying export") as tick:
             result = verify_export_file(export_file, note, key, workers=workers, progress=tick)
         _report(result)
+        _report_meaning(verify_export_meaning(export_file))
         return
     if verifier_key is not None:
         raise click.UsageError("--key is only for --export; the database records its own key")
@@ -99,6 +127,15 @@ def verify(
     with progress_bar(service.store.size(), "verifying") as tick:
         result = service.verify(extra_checkpoints=[note] if note else [], workers=workers, progress=tick)
     _report(result)
+    _report_meaning(service.verify_meaning())
+
+
+def _report_meaning(state: GovernanceState) -> None:
+    click.echo(
+        f"OK: every entry was allowed: {len(state.identities)} identities, {len(state.decisions)} decisions, "
+        f"{len(state.policy_history)} policy adoptions; signatures, roles, separation of duties and "
+        "promotions re-checked"
+    )
 
 
 def _read_checkpoint(path: Path) -> str:
@@ -132,8 +169,8 @@ def export(app: AppContext, out: Path) -> None:
     service = app.service()
     partial = out.with_name(out.name + ".partial")
     try:
-        with partial.open("wb") as handle:
-            count = service.export(handle)
+        with partial.open("wb") as handle, progress_bar(service.store.size(), "exporting") as tick:
+            count = service.export(handle, progress=tick)
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(out)  # readers never see a half-written export

@@ -8,7 +8,7 @@ recompute the index, the gates, the band and the risk from the entry alone.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from ledger.decisions.request import DecisionRequest
 from ledger.decisions.risk import assess_risk
 from ledger.decisions.rules import ScoringRules
-from ledger.decisions.scoring import GateInput, band_for, evaluate_gate, iteration_index
+from ledger.decisions.scoring import band_for, evaluate_gate, iteration_index, resolve_gates
 from ledger.encoding.numbers import decimal_text
 from ledger.errors import DecisionInputError, InputError
 from ledger.tlog.entry import format_time
@@ -76,8 +76,9 @@ def parse_request(data: Any) -> DecisionRequest:
         raise DecisionInputError(field, message) from None
 
 
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)
+def _rounded(index: Decimal) -> str:
+    """The index rounded half-up to a whole number, as the seed's table shows it."""
+    return str(index.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def request_fields(request: DecisionRequest) -> dict[str, Any]:
@@ -104,8 +105,11 @@ def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
     except ValueError as exc:
         raise DecisionInputError("weights", str(exc)) from None
     index = iteration_index(request.baseline.scores.as_map(), request.scores.as_map(), weights, rules)
-    gates = [evaluate_gate(GateInput(g.name, g.observed, g.min, g.max, g.severity)) for g in request.gates]
-    band = band_for(index.index, gates, rules)
+    declared = [(g.name, g.observed, g.min, g.max, g.severity) for g in request.gates]
+    gates = [evaluate_gate(g, rules) for g in resolve_gates(declared, rules)]
+    penalty = sum((g.penalty for g in gates), Decimal(0))
+    final_index = index.index - penalty
+    band = band_for(final_index, gates, rules)
     risk = assess_risk(
         request.risk.model_dump(),
         request.data_sensitivity.classification,
@@ -125,21 +129,24 @@ def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
             }
             for s in index.subscores
         },
-        "index": decimal_text(index.index),
-        "index_rounded": index.display,
+        "penalty": decimal_text(penalty),
+        "index": decimal_text(final_index),
+        "index_rounded": _rounded(final_index),
         "gates": [
             {
                 "name": g.gate.name,
-                "observed": decimal_text(g.gate.observed),
+                **({"observed": decimal_text(g.gate.observed)} if g.gate.observed is not None else {}),
                 **({"min": decimal_text(g.gate.minimum)} if g.gate.minimum is not None else {}),
                 **({"max": decimal_text(g.gate.maximum)} if g.gate.maximum is not None else {}),
                 "severity": g.gate.severity,
+                "source": g.gate.source,
+                "effect": g.effect.effect,
                 "passed": g.passed,
                 "reason": g.reason,
             }
             for g in gates
         ],
-        "gates_passed": all(g.passed for g in gates),
+        "gates_passed": not any(g.blocks for g in gates),
         "band": band.band,
         "band_reasons": list(band.reasons),
         "risk": {

@@ -65,6 +65,32 @@ class SensitivityEscalation:
         return f"{which} is at least {self.min_tier} tier"
 
 
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+@dataclass(frozen=True)
+class CatalogueGate:
+    """A hard gate the policy fixes in advance: its bound wins over a looser one in a decision file."""
+
+    name: str
+    direction: Literal["min", "max"]
+    threshold: Decimal
+    severity: Severity
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class SeverityEffect:
+    """What a failed gate of a severity does: ``block`` (band red) or ``penalty`` (index points off)."""
+
+    effect: Literal["block", "penalty"]
+    penalty: Decimal = Decimal(0)
+
+
+def _all_block() -> MappingProxyType[str, SeverityEffect]:
+    return MappingProxyType({s: SeverityEffect("block") for s in ("low", "medium", "high", "critical")})
+
+
 @dataclass(frozen=True)
 class ScoringRules:
     rules_id: str = "builtin-seed-defaults-v1"
@@ -100,6 +126,9 @@ class ScoringRules:
         SensitivityEscalation("restricted", "high"),
         SensitivityEscalation("confidential", "medium", frozenset({"pii"})),
     )
+    # seed 001: any failed hard gate overrides the composite
+    gate_catalogue: tuple[CatalogueGate, ...] = ()
+    severity_effects: MappingProxyType[str, SeverityEffect] = field(default_factory=_all_block)
 
 
 DEFAULT_RULES = ScoringRules()

@@ -8,11 +8,11 @@ seed's v1.1 example is exactly 103.95.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from ledger.decisions.rules import INVERTED_SUBSCORES, SUBSCORES, ScoringRules
+from ledger.decisions.rules import INVERTED_SUBSCORES, SUBSCORES, ScoringRules, SeverityEffect
 
 Band = Literal["green", "yellow", "red"]
 
@@ -30,10 +30,11 @@ class SubscoreResult:
 @dataclass(frozen=True)
 class GateInput:
     name: str
-    observed: Decimal
+    observed: Decimal | None  # None: the policy requires this gate and the decision did not measure it
     minimum: Decimal | None
     maximum: Decimal | None
     severity: str
+    source: str = "decision"  # "policy" when the policy's catalogue fixed the bound
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,15 @@ class GateResult:
     gate: GateInput
     passed: bool
     reason: str
+    effect: SeverityEffect = field(default_factory=lambda: SeverityEffect("block"))
+
+    @property
+    def blocks(self) -> bool:
+        return not self.passed and self.effect.effect == "block"
+
+    @property
+    def penalty(self) -> Decimal:
+        return self.effect.penalty if not self.passed and self.effect.effect == "penalty" else Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -80,18 +90,54 @@ def iteration_index(
     return IndexResult(tuple(parts), index)
 
 
-def evaluate_gate(gate: GateInput) -> GateResult:
+def resolve_gates(
+    declared: Sequence[tuple[str, Decimal, Decimal | None, Decimal | None, str]], rules: ScoringRules
+) -> list[GateInput]:
+    """Merge the decision's gates with the policy's catalogue; the stricter bound wins.
+
+    ``declared`` is (name, observed, min, max, severity) per gate in the decision file.
+    A catalogue gate marked required and missing from the decision fails as unmeasured.
+    """
+    catalogue = {g.name: g for g in rules.gate_catalogue}
+    out: list[GateInput] = []
+    for name, observed, minimum, maximum, severity in declared:
+        rule = catalogue.pop(name, None)
+        if rule is None:
+            out.append(GateInput(name, observed, minimum, maximum, severity))
+            continue
+        if rule.direction == "min":
+            minimum = rule.threshold if minimum is None else max(minimum, rule.threshold)
+        else:
+            maximum = rule.threshold if maximum is None else min(maximum, rule.threshold)
+        out.append(GateInput(name, observed, minimum, maximum, rule.severity, "policy"))
+    for rule in catalogue.values():
+        if rule.required:
+            bound = (rule.threshold, None) if rule.direction == "min" else (None, rule.threshold)
+            out.append(GateInput(rule.name, None, bound[0], bound[1], rule.severity, "policy"))
+    return out
+
+
+def evaluate_gate(gate: GateInput, rules: ScoringRules | None = None) -> GateResult:
+    effect = (rules.severity_effects if rules else {}).get(gate.severity, SeverityEffect("block"))
+    if gate.observed is None:
+        return GateResult(gate, False, "required by the policy but not measured", effect)
     if gate.minimum is not None and gate.observed < gate.minimum:
-        return GateResult(gate, False, f"observed {gate.observed} is below the minimum {gate.minimum}")
+        return GateResult(
+            gate, False, f"observed {gate.observed} is below the minimum {gate.minimum}", effect
+        )
     if gate.maximum is not None and gate.observed > gate.maximum:
-        return GateResult(gate, False, f"observed {gate.observed} is above the maximum {gate.maximum}")
-    return GateResult(gate, True, "within bounds")
+        return GateResult(
+            gate, False, f"observed {gate.observed} is above the maximum {gate.maximum}", effect
+        )
+    return GateResult(gate, True, "within bounds", effect)
 
 
 def band_for(index: Decimal, gates: Sequence[GateResult], rules: ScoringRules) -> BandResult:
-    """Hard gates first: any failure is red whatever the index (seed 001)."""
-    failed = [g for g in gates if not g.passed]
-    reasons: list[str] = [f"hard gate {g.gate.name} failed: {g.reason}" for g in failed]
+    """Hard gates first: a blocking failure is red whatever the index (seed 001).
+
+    ``index`` is the composite after any severity penalties.
+    """
+    reasons: list[str] = [f"hard gate {g.gate.name} failed: {g.reason}" for g in gates if g.blocks]
     if index <= rules.parity:
         reasons.append(f"index {index} shows no net gain over the baseline ({rules.parity})")
     if reasons:

@@ -74,3 +74,37 @@ def alter_latest_checkpoint_signature(db: Path) -> None:
     changed = signature[:position] + replacement + signature[position + 1 :]
     conn.execute("UPDATE ledger_checkpoints SET note = ? WHERE size = ?", (f"{head} {changed}\n", size))
     conn.close()
+
+
+def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) -> int:
+    """What the operator could do with the ledger key alone: rewrite an approval's signature,
+    then rebuild the chain and re-sign a checkpoint. Returns the forged entry's seq.
+
+    Structural verification passes on the result (the operator holds the checkpoint key);
+    only the approver's own key could have made a valid approval signature, so verifying
+    the log's meaning must catch it.
+    """
+    import base64
+
+    from ledger.settings import sqlite_url
+    from ledger.store import LedgerStore, PendingEntry
+    from ledger.tlog.entry import Entry, parse_time
+    from ledger.tlog.note import Ed25519Signer
+
+    assert isinstance(ledger_key, Ed25519Signer)
+    old = LedgerStore.open(sqlite_url(source))
+    meta = old.meta()
+    entries = [Entry.parse(b) for _, blobs, _ in old.entry_chunks() for b in blobs]
+    old.close()
+    forged_seq = next(e.seq for e in entries if e.kind == "release.approval")
+    pending = []
+    for e in entries:
+        payload = dict(e.payload)
+        if e.seq == forged_seq:
+            payload["signature"] = base64.b64encode(bytes(64)).decode()
+        decision = (payload["model"], payload["version"]) if e.kind == "release.decision" else None
+        pending.append(PendingEntry(e.kind, payload, decision, parse_time(e.time)))
+    new = LedgerStore.open(sqlite_url(target))
+    new.initialize(meta["origin"], meta["verifier_key"], pending, parse_time(entries[0].time), ledger_key)
+    new.close()
+    return forged_seq

@@ -1,0 +1,70 @@
+"""Signed statements: entries that carry their author's Ed25519 signature.
+
+The signature is over the RFC 8785 bytes of the payload's *signed part*: the payload
+without ``signature`` and, for a decision, without the members the ledger computes
+(``policy``, ``assessment``, ``requirements``, ``rules_fired``). The signer is named by the
+payload: ``approver`` for approvals, ``requested_by`` for decisions, ``actor`` otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.encoding.canonical import canonical_bytes
+from ledger.errors import FormatError, SignatureRefusedError
+from ledger.tlog.note import Ed25519Signer
+
+COMPUTED_MEMBERS = {
+    "release.decision": frozenset({"policy", "assessment", "requirements", "rules_fired"}),
+}
+SIGNER_MEMBER = {"release.approval": "approver", "release.decision": "requested_by"}
+
+
+def signer_member(kind: str) -> str:
+    return SIGNER_MEMBER.get(kind, "actor")
+
+
+def signed_part(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    skip = COMPUTED_MEMBERS.get(kind, frozenset()) | {"signature"}
+    return {k: v for k, v in payload.items() if k not in skip}
+
+
+def statement_bytes(kind: str, payload: dict[str, Any]) -> bytes:
+    return canonical_bytes(signed_part(kind, payload))
+
+
+def sign_statement(kind: str, payload: dict[str, Any], signer: Ed25519Signer) -> dict[str, Any]:
+    """Return ``payload`` with its ``signature`` member added."""
+    signature = signer.sign(statement_bytes(kind, payload))
+    return {**payload, "signature": base64.b64encode(signature).decode()}
+
+
+def public_key_from_b64(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError("public_key is not standard base64") from None
+    if len(raw) != 32:
+        raise FormatError("public_key must be a raw 32-byte Ed25519 key")
+    return raw
+
+
+def check_statement(kind: str, payload: dict[str, Any], public_key: bytes, signer_name: str) -> None:
+    encoded = payload.get("signature")
+    if not isinstance(encoded, str):
+        raise SignatureRefusedError(f"the {kind} statement carries no signature", rule="signature")
+    try:
+        signature = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureRefusedError("signature is not standard base64", rule="signature") from None
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, statement_bytes(kind, payload))
+    except (InvalidSignature, ValueError):
+        raise SignatureRefusedError(
+            f"signature does not verify under {signer_name}'s registered key", rule="signature"
+        ) from None
