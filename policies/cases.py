@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from ledger.decisions.record import load_decision_file, parse_decision_text, parse_request
+from ledger.decisions.record import load_decision_file, parse_request
 from ledger.errors import LedgerError
 from ledger.tlog.entry import parse_time
 from policies.errors import PolicyCaseError
@@ -52,11 +52,18 @@ def _load_case(path: Path) -> dict[str, Any]:
 
 
 def _decision_data(case: dict[str, Any], path: Path) -> Any:
+    """The case's decision: a file, an inline mapping, or a file with top-level members overridden."""
     if "decision_file" in case:
-        return load_decision_file((path.parent / str(case["decision_file"])).resolve())
-    if isinstance(case.get("decision"), dict):
-        return parse_decision_text(yaml.safe_dump(case["decision"]))
-    raise PolicyCaseError(f"{path}: a case needs `decision_file` or an inline `decision`")
+        data = load_decision_file((path.parent / str(case["decision_file"])).resolve())
+    elif isinstance(case.get("decision"), dict):
+        data = case["decision"]
+    else:
+        raise PolicyCaseError(f"{path}: a case needs `decision_file` or an inline `decision`")
+    override = case.get("override", {})
+    if not isinstance(override, dict):
+        raise PolicyCaseError(f"{path}: `override` must be a mapping of top-level decision members")
+    # Inline YAML floats reach validation as floats, which is exact: they are read through repr().
+    return {**data, **override}
 
 
 def run_case(loaded: LoadedPolicy, path: Path) -> CaseResult:

@@ -134,7 +134,9 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
 
     _step("medium tier v1.1: ml-lead approval, then a canary that must meet the acceptance criteria")
     d.refused("self-approval", lambda: s.approve(refs["1.1"], alice, k[alice], role="submitter"))
-    d.refused("a role the tier does not require", lambda: s.approve(refs["1.1"], carol, k[carol], role="compliance"))
+    d.refused(
+        "a role the tier does not require", lambda: s.approve(refs["1.1"], carol, k[carol], role="compliance")
+    )
     d.refused("promotion before approval and canary", lambda: s.promote(refs["1.1"], alice, k[alice]))
     s.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
     d.ok("approved by bob@example.com as ml-lead")

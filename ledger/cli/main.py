@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args
     try:
-        cli.main(args=args, prog_name="rledger", standalone_mode=False)
+        # Without standalone mode, click *returns* the code of a ctx.exit()/Exit instead of raising.
+        code = cli.main(args=args, prog_name="rledger", standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

@@ -105,6 +105,13 @@ def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
     except ValueError as exc:
         raise DecisionInputError("weights", str(exc)) from None
     index = iteration_index(request.baseline.scores.as_map(), request.scores.as_map(), weights, rules)
+    catalogued = {g.name for g in rules.gate_catalogue}
+    for number, g in enumerate(request.gates):
+        if g.min is None and g.max is None and g.name not in catalogued:
+            raise DecisionInputError(
+                f"gates.{number}",
+                f"gate {g.name!r} needs a min or a max: the policy has no gate of that name",
+            )
     declared = [(g.name, g.observed, g.min, g.max, g.severity) for g in request.gates]
     gates = [evaluate_gate(g, rules) for g in resolve_gates(declared, rules)]
     penalty = sum((g.penalty for g in gates), Decimal(0))

@@ -1,0 +1,88 @@
+"""A small team on a fresh ledger, with a clock the test controls."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.decisions.record import parse_decision_text
+from ledger.service import LedgerService
+from ledger.settings import sqlite_url
+from ledger.store import LedgerStore
+from ledger.tlog.note import Ed25519Signer
+
+ORIGIN = "test.release-ledger.example/log"
+ADMIN = "admin@example.com"
+TEAM = {
+    "alice@example.com": ["submitter"],
+    "bob@example.com": ["ml-lead"],
+    "bea@example.com": ["ml-lead"],
+    "carol@example.com": ["compliance"],
+    "dave@example.com": ["incident-commander"],
+    "erin@example.com": ["auditor"],
+    "mallory@example.com": ["submitter", "ml-lead"],
+}
+
+
+class SteppingClock:
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        self.at += timedelta(seconds=1)  # entries never share a time, and time never goes back
+        return self.at
+
+
+@dataclass
+class Team:
+    service: LedgerService
+    store: LedgerStore
+    clock: SteppingClock
+    keys: dict[str, Ed25519Signer]
+    db: Path
+    ledger_key: Ed25519Signer
+    refs: dict[str, str] = field(default_factory=dict)
+
+    def submit(self, filename: str, **override: Any) -> str:
+        text = (resources.files("ledger.demo") / filename).read_text()
+        data = {**parse_decision_text(text), **override}
+        recorded = self.service.submit_decision(data, data["requested_by"], self.keys[data["requested_by"]])
+        return f"{recorded.ref.model}@{recorded.ref.version}"
+
+    def key(self, name: str) -> Ed25519Signer:
+        return self.keys[name]
+
+    def snapshot(self) -> tuple[int, str | None]:
+        latest = self.store.latest_checkpoint()
+        return self.store.size(), None if latest is None else latest[1]
+
+
+def _seed(number: int) -> bytes:
+    return bytes([number]) * 32
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    ledger_key = Ed25519Signer.generate(ORIGIN, _seed(1))
+    keys = {
+        name: Ed25519Signer.generate("rledger-identity", _seed(10 + n))
+        for n, name in enumerate([ADMIN, *TEAM])
+    }
+    db = tmp_path / "ledger.db"
+    store = LedgerStore.open(sqlite_url(db))
+    clock = SteppingClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # a Tuesday, no freeze
+    service = LedgerService(store, clock, ledger_key)
+    service.initialize(ORIGIN, ADMIN, keys[ADMIN])
+    for name, roles in TEAM.items():
+        service.add_identity(
+            name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
+        )
+    yield Team(service, store, clock, keys, db, ledger_key)
+    store.close()

@@ -1,0 +1,241 @@
+"""Every refusal the policy issue names, each with a clear reason and an unchanged ledger."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+
+from ledger.errors import LedgerError, RefusedError
+from ledger.governance import actions
+from tests.governance.conftest import ADMIN, Team
+
+ALICE, BOB, BEA, CAROL, DAVE, ERIN = (
+    "alice@example.com",
+    "bob@example.com",
+    "bea@example.com",
+    "carol@example.com",
+    "dave@example.com",
+    "erin@example.com",
+)
+
+
+def refused(team: Team, action: object, *needles: str) -> RefusedError:
+    before = team.snapshot()
+    with pytest.raises(RefusedError) as caught:
+        action()  # type: ignore[operator]
+    message = str(caught.value)
+    for needle in needles:
+        assert needle in message, message
+    assert team.snapshot() == before, "a refused action changed the ledger"
+    return caught.value
+
+
+def test_self_approval(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml", requested_by="mallory@example.com")
+    err = refused(
+        team,
+        lambda: team.service.approve(
+            ref, "mallory@example.com", team.key("mallory@example.com"), role="ml-lead"
+        ),
+        "requester may never approve",
+    )
+    assert err.rule == "separation_of_duties"
+
+
+def test_unknown_key(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    leaf = team.service.resolve(ref).leaf_hex
+    stranger = team.key(ERIN).__class__.generate("rledger-identity", bytes([99]) * 32)
+    payload = actions.approval(
+        leaf, BOB, "ml-lead", "approve", "", stranger
+    )  # signed by a key bob never registered
+    refused(team, lambda: team.service.append_statement("release.approval", payload), "does not verify", BOB)
+    payload = actions.approval(leaf, "zed@example.com", "ml-lead", "approve", "", stranger)
+    refused(
+        team, lambda: team.service.append_statement("release.approval", payload), "not a registered identity"
+    )
+
+
+def test_revoked_key(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    team.service.revoke_identity(BOB, ADMIN, team.key(ADMIN))
+    refused(team, lambda: team.service.approve(ref, BOB, team.key(BOB)), "revoked")
+
+
+def test_rotated_key_old_one_no_longer_signs(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    new_key = team.key(BOB).__class__.generate("rledger-identity", bytes([77]) * 32)
+    team.service.rotate_key(BOB, base64.b64encode(new_key.public_key).decode(), BOB, team.key(BOB))
+    refused(team, lambda: team.service.approve(ref, BOB, team.key(BOB)), "does not verify")
+    team.service.approve(ref, BOB, new_key)
+
+
+def test_signature_made_over_another_decision(team: Team) -> None:
+    first = team.service.resolve(team.submit("01-support-summarizer-1.1.yaml")).leaf_hex
+    second = team.service.resolve(team.submit("02-support-summarizer-1.2.yaml")).leaf_hex
+    genuine = actions.approval(first, BOB, "ml-lead", "approve", "looks good", team.key(BOB))
+    replayed = {**genuine, "decision": second}
+    refused(team, lambda: team.service.append_statement("release.approval", replayed), "does not verify")
+
+
+def test_role_the_tier_does_not_require(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")  # medium: 1x ml-lead
+    err = refused(
+        team,
+        lambda: team.service.approve(ref, CAROL, team.key(CAROL), role="compliance"),
+        "does not require role compliance",
+    )
+    assert err.rule == "tiers.medium.approvals"
+    refused(
+        team, lambda: team.service.approve(ref, CAROL, team.key(CAROL), role="ml-lead"), "does not hold role"
+    )
+
+
+def test_approval_that_would_not_count(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    team.service.approve(ref, BOB, team.key(BOB))
+    refused(
+        team, lambda: team.service.approve(ref, BEA, team.key(BEA), role="ml-lead"), "not awaiting approvals"
+    )
+
+
+def test_too_few_distinct_approvers(team: Team) -> None:
+    ref = team.submit("05-claims-assistant-2.0.yaml")  # high: ml-lead and compliance
+    team.service.approve(ref, BOB, team.key(BOB))
+    refused(
+        team, lambda: team.service.approve(ref, BOB, team.key(BOB), role="ml-lead"), "already given a verdict"
+    )
+    err = refused(
+        team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "missing 1 more from role compliance"
+    )
+    assert err.rule == "promotion"
+
+
+def test_promotion_during_a_freeze_without_break_glass(team: Team) -> None:
+    ref = team.submit(
+        "03-support-summarizer-1.3.yaml",
+        rollback={
+            "target_version": "1.0",
+            "mechanism": "alias-swap",
+            "runbook": "https://r.example/",
+            "rehearsed_at": datetime(2026, 12, 20, tzinfo=UTC),
+        },
+        data_sensitivity={"classification": "restricted"},
+    )  # high tier: the freeze applies
+    team.service.approve(ref, BOB, team.key(BOB))
+    team.service.approve(ref, CAROL, team.key(CAROL))
+    team.clock.at = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
+    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "freeze_windows.year-end")
+    refused(
+        team,
+        lambda: team.service.promote(ref, ALICE, team.key(ALICE), break_glass=True, reason="x"),
+        "break-glass needs role incident-commander",
+    )
+    team.service.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="incident 42")
+    team.clock.at = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_promotion_before_the_canary_passed(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    team.service.approve(ref, BOB, team.key(BOB))
+    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary none")
+    team.service.start_canary(ref, ALICE, team.key(ALICE))
+    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary started")
+    good = {"error_rate": "0.01", "p99_latency_ms": "2000", "live_index": "104"}
+    refused(
+        team,
+        lambda: team.service.record_canary(ref, True, {**good, "error_rate": "0.03"}, ALICE, team.key(ALICE)),
+        "error_rate 0.03 is above 0.02",
+    )
+    refused(
+        team,
+        lambda: team.service.record_canary(ref, True, {"error_rate": "0.01"}, ALICE, team.key(ALICE)),
+        "p99_latency_ms was not reported",
+    )
+    team.service.record_canary(ref, True, good, ALICE, team.key(ALICE))
+    team.service.promote(ref, ALICE, team.key(ALICE))
+    assert team.service.status(ref)["phase"] == "promoted"
+
+
+def test_failed_canary_blocks_for_good(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    team.service.approve(ref, BOB, team.key(BOB))
+    team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.service.record_canary(ref, False, {"error_rate": "0.2"}, ALICE, team.key(ALICE))
+    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary_failed")
+
+
+def test_auditor_and_approver_cannot_submit_or_promote(team: Team) -> None:
+    refused(
+        team, lambda: team.submit("01-support-summarizer-1.1.yaml", requested_by=ERIN), "needs role submitter"
+    )
+    ref = team.submit("03-support-summarizer-1.3.yaml")  # low tier: auto-approved
+    refused(team, lambda: team.service.promote(ref, ERIN, team.key(ERIN)), "has none of the roles")
+    refused(team, lambda: team.service.promote(ref, BOB, team.key(BOB)), "has none of the roles")
+
+
+def test_requested_by_must_be_the_signer(team: Team) -> None:
+    data_ref = "01-support-summarizer-1.1.yaml"
+    from importlib import resources
+
+    from ledger.decisions.record import parse_decision_text
+
+    data = parse_decision_text((resources.files("ledger.demo") / data_ref).read_text())
+    refused(
+        team,
+        lambda: team.service.submit_decision(data, "mallory@example.com", team.key("mallory@example.com")),
+        "submitted by its requester",
+    )
+
+
+def test_identity_and_policy_changes_need_an_admin(team: Team) -> None:
+    public = base64.b64encode(team.key(ERIN).public_key).decode()
+    refused(
+        team,
+        lambda: team.service.add_identity("zed@example.com", ["admin"], public, ALICE, team.key(ALICE)),
+        "is not an admin",
+    )
+    refused(team, lambda: team.service.revoke_identity(BOB, ALICE, team.key(ALICE)), "is not an admin")
+    refused(
+        team,
+        lambda: team.service.add_identity(BOB, ["admin"], public, ADMIN, team.key(ADMIN)),
+        "already exists",
+    )
+    from policies.loader import load_default_policy
+
+    refused(
+        team,
+        lambda: team.service.adopt_policy(load_default_policy(), CAROL, team.key(CAROL)),
+        "is not an admin",
+    )
+    refused(team, lambda: team.service.revoke_identity(ADMIN, ADMIN, team.key(ADMIN)), "last admin")
+
+
+def test_rollback_rules(team: Team) -> None:
+    first = team.submit("03-support-summarizer-1.3.yaml")
+    team.service.promote(first, ALICE, team.key(ALICE))
+    second = team.submit("04-support-summarizer-1.4.yaml")
+    refused(
+        team,
+        lambda: team.service.rollback(second, "1.3", "x", ALICE, team.key(ALICE)),
+        "not the model's production",
+    )
+    team.service.promote(second, ALICE, team.key(ALICE))
+    assert team.service.status(first)["phase"] == "superseded"
+    refused(
+        team,
+        lambda: team.service.rollback(second, "0.9", "x", ALICE, team.key(ALICE)),
+        "neither the declared",
+    )
+    team.service.rollback(second, "1.3", "latency regression", ALICE, team.key(ALICE))
+    assert team.service.status(second)["phase"] == "rolled_back"
+    assert team.service.status(first)["production_version"] == "1.3"
+
+
+def test_refusals_are_ledger_errors_with_a_rule(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    with pytest.raises(LedgerError) as caught:
+        team.service.promote(ref, ALICE, team.key(ALICE))
+    assert isinstance(caught.value, RefusedError) and caught.value.rule
