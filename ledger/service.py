@@ -25,6 +25,7 @@ from ledger.errors import (
     LedgerError,
     NotFoundError,
     RefusedError,
+    StorageError,
     VerificationError,
 )
 from ledger.governance import actions
@@ -39,7 +40,7 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, write_export
 from ledger.tlog.note import Ed25519Signer, Signer, Verifier
-from ledger.tlog.verify import VerifiedLog, verify_log
+from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from policies.evaluate import approval_status, decision_record, evaluate_decision
 from policies.loader import LoadedPolicy, load_default_policy
 
@@ -439,33 +440,40 @@ class LedgerService:
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> VerifiedLog:
-        """Verify the database: every entry, every stored checkpoint, and any given from outside."""
+        """Verify the database: every entry, every stored checkpoint and subtree hash, and any
+        checkpoints given from outside (an auditor's last one, say)."""
         meta = self.store.meta()
         verifier = Verifier.parse(meta["verifier_key"])
-        notes = [*self.store.checkpoint_notes(), *extra_checkpoints]
-        size = self.store.size()
+        # One snapshot: appends running meanwhile land with their own checkpoints and are
+        # neither verified nor mistaken for truncation or for rows added behind our back.
+        count, notes = self.store.snapshot()
+        covered = max((claimed_size(n) or 0 for n in notes), default=0)
         result = verify_log(
-            self.store.entry_chunks(),
+            self.store.entry_chunks(end=max(covered, 1)),
             verifier,
-            notes,
+            [*notes, *extra_checkpoints],
             origin=meta["origin"],
-            workers=default_workers(size) if workers is None else workers,
+            workers=default_workers(count) if workers is None else workers,
             progress=progress,
+            stored_nodes=self._stored_nodes,
         )
-        self._check_stored_tree(result)
+        if count > covered:
+            # Every append writes its checkpoint in the same transaction, so an entry that no
+            # checkpoint covers was not written by the ledger.
+            raise VerificationError(
+                f"{count - covered} entries follow the latest signed checkpoint; every append "
+                "writes one, so they were added behind the ledger's back",
+                index=covered,
+                expected=str(covered),
+                actual=str(count),
+            )
         return result
 
-    def _check_stored_tree(self, result: VerifiedLog) -> None:
-        """Proofs are served from stored subtree hashes; they must agree with the entries."""
-        if result.size == 0:
-            return
-        stored = merkle.root_from(result.size, self.store.nodes(merkle.frontier_ids(result.size)))
-        if stored != result.root:
-            raise VerificationError(
-                "the stored Merkle subtree hashes disagree with the entries; proofs would be wrong",
-                expected=result.root.hex(),
-                actual=stored.hex(),
-            )
+    def _stored_nodes(self, ids: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
+        try:
+            return self.store.nodes(ids)
+        except StorageError as exc:
+            raise VerificationError(f"stored Merkle subtree hashes are missing: {exc}") from None
 
     def export(self, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
         def entries() -> Iterable[bytes]:
@@ -512,7 +520,7 @@ def verify_export_file(
 ) -> VerifiedLog:
     """Offline verification: an export file, a signed checkpoint and a verifier key; no database."""
     verifier = Verifier.parse(verifier_key)
-    checkpoint = Checkpoint.open(checkpoint_note, verifier)  # fail early on a bad note
+    Checkpoint.open(checkpoint_note, verifier)  # fail early on a bad note
     try:
         size_hint = path.stat().st_size // 1000
         with path.open("rb") as source:
@@ -520,7 +528,7 @@ def verify_export_file(
                 read_export_chunks(source),
                 verifier,
                 [checkpoint_note],
-                origin=checkpoint.origin,
+                origin=verifier.name,
                 workers=default_workers(size_hint) if workers is None else workers,
                 progress=progress,
             )

@@ -132,8 +132,22 @@ class DecisionRef:
     leaf_hex: str
 
 
+_UNIQUE_COLUMNS = {
+    "ledger_meta": ["key"],
+    "ledger_entries": ["seq", "leaf_hash"],
+    "ledger_nodes": ["id"],
+    "ledger_checkpoints": ["size"],
+    "ledger_decisions": ["seq", "model = NEW.model AND version"],
+}
+
+
 def _append_only_sqlite(table: str) -> list[str]:
+    clash = " OR ".join(f"{column} = NEW.{column.split()[-1]}" for column in _UNIQUE_COLUMNS[table])
     return [
+        # INSERT OR REPLACE deletes the clashing row without firing delete triggers.
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
@@ -427,6 +441,15 @@ class LedgerStore:
             yield position, [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
             position += len(rows)
             after = int(rows[-1].seq)
+
+    def snapshot(self) -> tuple[int, list[str]]:
+        """(number of entries by the highest seq, every checkpoint note), read consistently."""
+        with self._read() as conn:
+            top = conn.execute(select(func.max(_entries.c.seq))).scalar_one()
+            notes = [
+                str(n) for (n,) in conn.execute(select(_checkpoints.c.note).order_by(_checkpoints.c.size))
+            ]
+        return (0 if top is None else int(top) + 1), notes
 
     def checkpoint_notes(self) -> list[str]:
         with self._read() as conn:

@@ -15,7 +15,6 @@ tests in ``tests/encoding/test_canonical.py`` prove byte equality with the refer
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -40,13 +39,13 @@ def check_value_space(value: Any, path: str = "$") -> None:
         return
     if isinstance(value, float):
         raise OutsideValueSpaceError(f"{path}: floats are not allowed; use a decimal string")
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise OutsideValueSpaceError(f"{path}: object keys must be ASCII strings")
             check_value_space(item, f"{path}.{key}")
         return
-    if isinstance(value, Sequence):
+    if isinstance(value, list | tuple):
         for number, item in enumerate(value):
             check_value_space(item, f"{path}[{number}]")
         return
@@ -81,6 +80,7 @@ def is_canonical(data: bytes) -> bool:
     """
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        check_value_space(value)  # floats, big integers, non-ASCII keys: orjson is not RFC 8785 there
+    except (orjson.JSONDecodeError, OutsideValueSpaceError):
         return False
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == data

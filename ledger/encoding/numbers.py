@@ -12,7 +12,7 @@ encoders may print the same float differently.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 
 # Up to 18 digits before and 12 after the point: far more than any score needs, and small
 # enough that arithmetic under a 40-digit context is always exact.
@@ -59,9 +59,15 @@ def decimal_text(number: Decimal) -> str:
     """The one written form of an exact number (see module docstring)."""
     if not number.is_finite():
         raise NotExactError("cannot write a non-finite number")
+    if number and number.adjusted() > 17:  # more than 18 integer digits; adjusted() needs no context
+        raise NotExactError(f"{number} is outside the decimal range entries may hold")
     with localcontext() as ctx:
         ctx.prec = 40
-        text = format(number.normalize(), "f")
+        ctx.traps[Inexact] = True
+        try:
+            text = format(number.normalize(), "f")
+        except Inexact:
+            raise NotExactError(f"{number} has more digits than entries may hold") from None
     if text == "-0":
         text = "0"
     if not _DECIMAL_TEXT.match(text):

@@ -24,9 +24,9 @@ from ledger.tlog.merkle import leaf_hash
 
 GENESIS_PREV = "0" * 64
 ENTRY_KEYS = frozenset({"kind", "payload", "prev", "seq", "time"})
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?Z")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
 def format_time(moment: datetime) -> str:
@@ -41,9 +41,12 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    if not isinstance(text, str) or not _TIME.match(text):
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise FormatError(f"time {text!r} is not RFC 3339 UTC ending in Z")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    try:
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise FormatError(f"time {text!r} is not a valid date and time: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,9 @@ class Entry:
     def create(cls, seq: int, prev: str, moment: datetime, kind: str, payload: dict[str, Any]) -> Entry:
         if seq < 0:
             raise FormatError("seq cannot be negative")
-        if not _HEX64.match(prev):
+        if not _HEX64.fullmatch(prev):
             raise FormatError("prev must be 64 lowercase hex digits")
-        if not _KIND.match(kind):
+        if not _KIND.fullmatch(kind):
             raise FormatError(f"kind {kind!r} must be dotted lowercase words, like release.decision")
         time = format_time(moment)
         value = {"kind": kind, "payload": payload, "prev": prev, "seq": seq, "time": time}
@@ -95,10 +98,10 @@ class Entry:
         seq, prev, time, kind, payload = (value[k] for k in ("seq", "prev", "time", "kind", "payload"))
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise FormatError("seq must be a non-negative integer")
-        if not isinstance(prev, str) or not _HEX64.match(prev):
+        if not isinstance(prev, str) or not _HEX64.fullmatch(prev):
             raise FormatError("prev must be 64 lowercase hex digits")
         parse_time(time)
-        if not isinstance(kind, str) or not _KIND.match(kind):
+        if not isinstance(kind, str) or not _KIND.fullmatch(kind):
             raise FormatError("kind must be dotted lowercase words")
         if not isinstance(payload, dict):
             raise FormatError("payload must be an object")

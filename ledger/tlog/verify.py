@@ -31,13 +31,14 @@ import orjson
 from ledger.errors import FormatError, LedgerError, VerificationError
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import GENESIS_PREV, Entry
-from ledger.tlog.merkle import CompactRange
+from ledger.tlog.merkle import CompactRange, NodeId
 from ledger.tlog.note import Verifier
 
 Chunk = tuple[int, list[bytes], list[bytes] | None]
 """(seq of the first entry, entry bytes, recorded leaf hashes or None)."""
 
 Problem = tuple[str, int | None, str | None, str | None]
+NodeReader = Callable[[set[NodeId]], dict[NodeId, bytes]]
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,20 @@ class LogChecker:
     """Consumes chunk results in order, growing the tree and checking checkpoints."""
 
     def __init__(
-        self, verifier: Verifier, checkpoint_notes: Iterable[str], origin: str | None = None
+        self,
+        verifier: Verifier,
+        checkpoint_notes: Iterable[str],
+        origin: str | None = None,
+        stored_nodes: NodeReader | None = None,
     ) -> None:
+        self._stored_nodes = stored_nodes
         self._tree = CompactRange()
         self._last_leaf = GENESIS_PREV
         self._pending = _open_checkpoints(verifier, checkpoint_notes, origin or verifier.name)
         self._checked = 0
         self._latest: Checkpoint | None = None
+        while self._pending and self._pending[0].size == 0:
+            self._check_root(self._pending.popleft())  # the empty tree's checkpoint
 
     @property
     def size(self) -> int:
@@ -139,22 +147,48 @@ class LogChecker:
             )
             raise VerificationError(problem, index=index, expected=expected, actual=actual)
         leaves = result.leaves
+        flagged = result.problem[1] if result.problem is not None else None
+        created: dict[NodeId, bytes] = {}
         for start in range(0, len(leaves), 32):
-            self._tree.append(leaves[start : start + 32])
+            for node_id, value in self._tree.append(leaves[start : start + 32]):
+                if node_id[0] > 0:
+                    created[node_id] = value
             if self._pending and self._pending[0].size == self._tree.size:
+                if flagged is not None and self._tree.size > flagged:
+                    break  # the chunk already named an entry this checkpoint covers: report that
                 self._check_root(self._pending.popleft())
         if leaves:
             self._last_leaf = leaves[-32:].hex()
+        if self._stored_nodes is not None and created and result.problem is None:
+            self._compare_stored(created)
         if result.problem is not None:
             problem, index, expected, actual = result.problem
             raise VerificationError(problem, index=index, expected=expected, actual=actual)
 
+    def _compare_stored(self, created: dict[NodeId, bytes]) -> None:
+        """Proofs are served from stored subtree hashes; they must be the ones the entries give."""
+        assert self._stored_nodes is not None
+        stored = self._stored_nodes(set(created))
+        for (level, index), value in sorted(created.items(), key=lambda item: item[0][1] << item[0][0]):
+            if stored.get((level, index)) != value:
+                raise VerificationError(
+                    f"the stored Merkle subtree hash ({level}, {index}) disagrees with the entries; "
+                    "proofs served from it would be wrong",
+                    index=index << level,
+                    expected=value.hex(),
+                    actual=stored[(level, index)].hex() if (level, index) in stored else "missing",
+                )
+
     def _check_root(self, checkpoint: Checkpoint) -> None:
         root = self._tree.root()
         if root != checkpoint.root:
+            # Entries before the last verified checkpoint are proven; the first one after it is
+            # the first that can be wrong (and, with a checkpoint per append, the one that is).
+            first = self._latest.size if self._latest is not None else 0
             raise VerificationError(
                 f"the root of the first {checkpoint.size} entries differs from the signed checkpoint "
-                f"of that size; an entry before {checkpoint.size} was altered",
+                f"of that size; an entry in [{first}, {checkpoint.size}) was altered",
+                index=first,
                 expected=checkpoint.root.hex(),
                 actual=root.hex(),
             )
@@ -180,7 +214,7 @@ def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> 
         try:
             checkpoint = Checkpoint.open(note, verifier)
         except LedgerError as exc:
-            raise VerificationError(f"checkpoint does not verify: {exc}") from None
+            raise VerificationError(f"checkpoint does not verify: {exc}", index=claimed_size(note)) from None
         if checkpoint.origin != origin:
             raise VerificationError(
                 "checkpoint is for another log", expected=origin, actual=checkpoint.origin
@@ -196,6 +230,14 @@ def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> 
     return deque(by_size[size] for size in sorted(by_size))
 
 
+def claimed_size(note: str) -> int | None:
+    """The tree size a (possibly forged) checkpoint note claims, to name it in an error."""
+    try:
+        return Checkpoint.parse_body(note[: note.rfind("\n\n") + 1]).size
+    except (LedgerError, ValueError):
+        return None
+
+
 def verify_log(
     chunks: Iterable[Chunk],
     verifier: Verifier,
@@ -204,9 +246,14 @@ def verify_log(
     origin: str | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    stored_nodes: NodeReader | None = None,
 ) -> VerifiedLog:
-    """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem."""
-    checker = LogChecker(verifier, checkpoint_notes, origin)
+    """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem.
+
+    With ``stored_nodes``, the stored perfect-subtree hashes (which proofs are built from) are
+    compared with the ones the entries give, chunk by chunk, in the same pass.
+    """
+    checker = LogChecker(verifier, checkpoint_notes, origin, stored_nodes)
     for result in _check_chunks(chunks, workers):
         checker.absorb(result)
         if progress is not None:
