@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ledger.decisions.request import DecisionRequest
+from ledger.decisions.request import WEIGHTS_TAGS, DecisionRequest
 from ledger.decisions.risk import assess_risk
 from ledger.decisions.rules import ScoringRules
 from ledger.decisions.scoring import band_for, evaluate_gate, iteration_index, resolve_gates
-from ledger.encoding.numbers import decimal_text
+from ledger.encoding.numbers import NotExactError, decimal_text
 from ledger.errors import DecisionInputError, InputError
 from ledger.tlog.entry import format_time
 
@@ -32,7 +32,23 @@ class _ExactLoader(yaml.SafeLoader):
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
-    return Decimal(text)
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite():  # .inf, .nan
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not a finite number", node.start_mark
+        )
+    return value
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    """PyYAML's messages span several lines (context, a caret drawing); the CLI prints one."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(exc).split())
 
 
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -52,9 +68,10 @@ def load_decision_file(path: Path) -> dict[str, Any]:
 def parse_decision_text(text: str, *, json_format: bool = False) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_float=Decimal) if json_format else yaml.load(text, Loader=_ExactLoader)
-    except (yaml.YAMLError, json.JSONDecodeError, ArithmeticError) as exc:
-        kind = "JSON" if json_format else "YAML"
-        raise InputError(f"decision file is not valid {kind}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"decision file is not valid YAML: {_one_line(exc)}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"decision file is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InputError("a decision file must be a mapping of fields (model, version, ...)")
     return data
@@ -66,10 +83,16 @@ def parse_request(data: Any) -> DecisionRequest:
         return DecisionRequest.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
+        loc = tuple(first["loc"])
+        if len(loc) > 1 and loc[0] == "weights" and loc[1] in WEIGHTS_TAGS:
+            loc = loc[:1] + loc[2:]  # the union's tag is ours, not a field of the file
+        field = ".".join(str(part) for part in loc)
         message = first["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        if not field and ": " in message:
+            # Cross-field rules are checked on the whole file; their messages open with "field: ".
+            field, message = message.split(": ", 1)
         others = exc.error_count() - 1
         if others:
             message += f" (and {others} more problem{'s' if others > 1 else ''})"
@@ -100,6 +123,14 @@ def _to_entry_values(value: Any) -> Any:
 
 
 def assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
+    """The computed part of the payload. A number that cannot be written exactly is bad input."""
+    try:
+        return _assess(request, rules)
+    except NotExactError as exc:
+        raise DecisionInputError("", f"a derived number cannot be recorded exactly: {exc}") from None
+
+
+def _assess(request: DecisionRequest, rules: ScoringRules) -> dict[str, Any]:
     try:
         profile, weights = request.resolved_weights(rules)
     except ValueError as exc:

@@ -6,16 +6,29 @@ fields are refused so that a typo cannot silently drop evidence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from ledger.decisions.rules import SUBSCORES, Classification, ScoringRules
 from ledger.encoding.numbers import to_decimal
 
-Exact = Annotated[Decimal, BeforeValidator(to_decimal)]
-Score = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=100)]
+# Bounds keep every number the assessment derives (deltas, weight x delta, the index) within
+# what an entry may hold: 18 integer and 12 fraction digits (ledger.encoding.numbers).
+Exact = Annotated[Decimal, BeforeValidator(to_decimal), Field(gt=-(10**15), lt=10**15)]
+Score = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=100, decimal_places=6)]
+Weight = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1, decimal_places=6)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
@@ -41,10 +54,10 @@ class Baseline(Frozen):
 
 
 class Weights(Frozen):
-    performance: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
-    reliability: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
-    cost: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
-    safety: Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]
+    performance: Weight
+    reliability: Weight
+    cost: Weight
+    safety: Weight
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Weights:
@@ -55,6 +68,23 @@ class Weights(Frozen):
 
     def as_map(self) -> dict[str, Decimal]:
         return {name: getattr(self, name) for name in SUBSCORES}
+
+
+# ``weights`` is a profile name or a mapping. A tagged union validates only the matching
+# branch, so a bad mapping reports its own problem (e.g. "must sum to exactly 1") instead of
+# "Input should be a valid string" from the other branch. The tag appears in the error
+# location; parse_request drops it (WEIGHTS_TAGS).
+WEIGHTS_TAGS = frozenset({"profile", "custom"})
+
+
+def _weights_kind(value: Any) -> str:
+    return "custom" if isinstance(value, Mapping | Weights) else "profile"
+
+
+WeightsChoice = Annotated[
+    Annotated[Name, Tag("profile")] | Annotated[Weights, Tag("custom")],
+    Discriminator(_weights_kind),
+]
 
 
 class Gate(Frozen):
@@ -111,7 +141,7 @@ class DecisionRequest(Frozen):
     artifact_digest: Digest
     code_revision: Text | None = None
     workload: Text
-    weights: Name | Weights = "default"
+    weights: WeightsChoice = "default"
     baseline: Baseline
     scores: Scores
     gates: list[Gate] = Field(default_factory=list, max_length=100)
@@ -125,12 +155,12 @@ class DecisionRequest(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> DecisionRequest:
         if self.rollback.target_version == self.version:
-            raise ValueError("rollback.target_version must differ from the candidate version")
+            raise ValueError("rollback.target_version: must differ from the candidate version")
         if self.baseline.version == self.version:
-            raise ValueError("baseline.version must differ from the candidate version")
+            raise ValueError("baseline.version: must differ from the candidate version")
         names = [g.name for g in self.gates]
         if len(names) != len(set(names)):
-            raise ValueError("gate names must be unique")
+            raise ValueError("gates: gate names must be unique")
         return self
 
     def resolved_weights(self, rules: ScoringRules) -> tuple[str, dict[str, Decimal]]:
