@@ -10,8 +10,10 @@ import base64
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,15 +31,14 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.governance import actions
-from ledger.governance import identities as _identities  # noqa: F401 - registers entry handlers
-from ledger.governance import lifecycle as _lifecycle  # noqa: F401 - registers entry handlers
 from ledger.governance.queries import decision_status
 from ledger.governance.state import ADMIN, DecisionState, GovernanceState
 from ledger.governance.statements import sign_statement, signed_part
+from ledger.governance.tokens import TokenRecord, authenticate_token, token_payload
 from ledger.store import AppendResult, DecisionRef, LedgerStore, PendingEntry
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
-from ledger.tlog.entry import Entry
+from ledger.tlog.entry import Entry, format_time
 from ledger.tlog.exportfile import read_export_chunks, write_export
 from ledger.tlog.note import Ed25519Signer, Signer, Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
@@ -56,6 +57,8 @@ STATEMENT_KINDS = frozenset(
         "release.canary_result",
         "release.promoted",
         "release.rolled_back",
+        "token.issued",
+        "token.revoked",
     }
 )
 PARALLEL_VERIFY_FROM = 200_000
@@ -84,11 +87,20 @@ def default_workers(size: int) -> int:
 class LedgerService:
     """Everything the ledger can do. Writes go through the governance state machine."""
 
-    def __init__(self, store: LedgerStore, clock: Clock, signer: Signer | None = None) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        clock: Clock,
+        signer: Signer | None = None,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.signer = signer
+        self.random = random
         self._state: GovernanceState | None = None
+        # One service may serve many threads (the HTTP API); the cached state is shared.
+        self._lock = threading.RLock()
 
     def _signer(self) -> Signer:
         if self.signer is None:
@@ -97,12 +109,13 @@ class LedgerService:
 
     # -- the governed append --------------------------------------------------------------
 
-    def _fold(self, read_from: Callable[[int], list[bytes]]) -> GovernanceState:
-        state = self._state if self._state is not None else GovernanceState()
-        for data in read_from(state.size):
-            state.apply(Entry.parse(data))
-        self._state = state
-        return state
+    def _fold(self, read_from: Callable[[int], Iterable[bytes]]) -> GovernanceState:
+        with self._lock:
+            state = self._state if self._state is not None else GovernanceState()
+            for data in read_from(state.size):
+                state.apply(Entry.parse(data))
+            self._state = state
+            return state
 
     def _governed_append(self, pending: list[PendingEntry]) -> AppendResult:
         """Append entries only if the governance state machine accepts every one of them."""
@@ -112,11 +125,13 @@ class LedgerService:
             for entry in entries:
                 state.apply(entry)
 
-        try:
-            return self.store.append(pending, self.clock.now, self._signer(), check)
-        except BaseException:
-            self._state = None  # the cache may hold entries that did not land; rebuild next time
-            raise
+        with self._lock:
+            self.state()  # catch up outside the write lock; inside it only the newest entries are read
+            try:
+                return self.store.append(pending, self.clock.now, self._signer(), check)
+            except BaseException:
+                self._state = None  # the cache may hold entries that did not land; rebuild next time
+                raise
 
     def state(self) -> GovernanceState:
         """The governance state as of the latest entry, replayed from the log."""
@@ -139,16 +154,19 @@ class LedgerService:
             PendingEntry(GENESIS_KIND, {"origin": origin, "verifier_key": signer.verifier_key}),
             PendingEntry(
                 "identity.added",
-                actions.identity_added(admin, [ADMIN], actions.public_key_b64(admin_key), admin, admin_key),
+                sign_statement(
+                    "identity.added",
+                    actions.identity_added(admin, [ADMIN], actions.public_key_b64(admin_key), admin),
+                    admin_key,
+                ),
             ),
             PendingEntry(
                 "policy.adopted",
-                actions.policy_adopted(
-                    policy.policy.policy_id,
-                    policy.policy.version,
-                    policy.sha256,
-                    policy.text,
-                    admin,
+                sign_statement(
+                    "policy.adopted",
+                    actions.policy_adopted(
+                        policy.policy.policy_id, policy.policy.version, policy.sha256, policy.text, admin
+                    ),
                     admin_key,
                 ),
             ),
@@ -167,7 +185,21 @@ class LedgerService:
             raise InputError(f"{kind!r} is not a statement kind; expected one of {sorted(STATEMENT_KINDS)}")
         return self._governed_append([PendingEntry(kind, payload)]).entries[0]
 
-    def submit_decision(self, data: Any, actor: str, key: Ed25519Signer) -> RecordedDecision:
+    @staticmethod
+    def _authored(
+        kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
+    ) -> dict[str, Any]:
+        """Sign with the author's key, or attest that the server authenticated them by a token."""
+        if key is not None:
+            return sign_statement(kind, {k: v for k, v in payload.items() if k != "signature"}, key)
+        if token_id is None:
+            raise InputError("an action needs its author's key or an authenticated API token")
+        unsigned = {k: v for k, v in payload.items() if k != "signature"}
+        return {**unsigned, "attestation": {"token": token_id}}
+
+    def submit_decision(
+        self, data: Any, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
+    ) -> RecordedDecision:
         """Validate, score, sign and record one decision. Refused input leaves the ledger untouched."""
         request = parse_request(data)
         if request.requested_by != actor:
@@ -177,7 +209,7 @@ class LedgerService:
                 rule="release.decision",
             )
         policy = self.state().active_policy
-        payload = sign_statement(DECISION_KIND, decision_record(policy, request), key)
+        payload = self._authored(DECISION_KIND, decision_record(policy, request), key, token_id)
         result = self._governed_append(
             [PendingEntry(DECISION_KIND, payload, (request.model, request.version))]
         )
@@ -221,56 +253,100 @@ class LedgerService:
             rule=f"tiers.{d.tier}.approvals",
         )
 
-    def start_canary(self, decision_id: str, actor: str, key: Ed25519Signer) -> Entry:
-        leaf = self.resolve(decision_id).leaf_hex
-        return self.append_statement("release.canary_started", actions.canary_started(leaf, actor, key))
+    def start_canary(
+        self, decision_id: str, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
+    ) -> Entry:
+        payload = actions.canary_started(self.resolve(decision_id).leaf_hex, actor)
+        return self._act("release.canary_started", payload, key, token_id)
 
     def record_canary(
-        self, decision_id: str, passed: bool, summary: dict[str, Any], actor: str, key: Ed25519Signer
+        self,
+        decision_id: str,
+        passed: bool,
+        summary: dict[str, Any],
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
     ) -> Entry:
         leaf = self.resolve(decision_id).leaf_hex
-        verdict = "pass" if passed else "fail"
-        return self.append_statement(
-            "release.canary_result", actions.canary_result(leaf, verdict, summary, actor, key)
-        )
+        payload = actions.canary_result(leaf, "pass" if passed else "fail", summary, actor)
+        return self._act("release.canary_result", payload, key, token_id)
 
     def promote(
-        self, decision_id: str, actor: str, key: Ed25519Signer, *, break_glass: bool = False, reason: str = ""
+        self,
+        decision_id: str,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        break_glass: bool = False,
+        reason: str = "",
+        token_id: str | None = None,
     ) -> Entry:
         state = self.state()
         d = state.decision(self.resolve(decision_id).leaf_hex)
-        payload = actions.promoted(
-            d.leaf_hex, actor, d.policy_sha, state.production.get(d.model), break_glass, reason, key
-        )
-        return self.append_statement("release.promoted", payload)
+        current = state.production.get(d.model)
+        payload = actions.promoted(d.leaf_hex, actor, d.policy_sha, current, break_glass, reason)
+        return self._act("release.promoted", payload, key, token_id)
 
     def rollback(
-        self, decision_id: str, to_version: str, reason: str, actor: str, key: Ed25519Signer
+        self,
+        decision_id: str,
+        to_version: str,
+        reason: str,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
     ) -> Entry:
-        leaf = self.resolve(decision_id).leaf_hex
-        return self.append_statement(
-            "release.rolled_back", actions.rolled_back(leaf, to_version, reason, actor, key)
-        )
+        payload = actions.rolled_back(self.resolve(decision_id).leaf_hex, to_version, reason, actor)
+        return self._act("release.rolled_back", payload, key, token_id)
 
     def add_identity(
         self, name: str, roles: list[str], public_key: str, actor: str, key: Ed25519Signer
     ) -> Entry:
-        return self.append_statement(
-            "identity.added", actions.identity_added(name, roles, public_key, actor, key)
-        )
+        return self._act("identity.added", actions.identity_added(name, roles, public_key, actor), key, None)
 
     def rotate_key(self, name: str, public_key: str, actor: str, key: Ed25519Signer) -> Entry:
-        return self.append_statement(
-            "identity.key_rotated", actions.identity_key_rotated(name, public_key, actor, key)
+        return self._act(
+            "identity.key_rotated", actions.identity_key_rotated(name, public_key, actor), key, None
         )
 
-    def revoke_identity(self, name: str, actor: str, key: Ed25519Signer) -> Entry:
-        return self.append_statement("identity.revoked", actions.identity_revoked(name, actor, key))
+    def revoke_identity(
+        self, name: str, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
+    ) -> Entry:
+        return self._act("identity.revoked", actions.identity_revoked(name, actor), key, token_id)
 
     def adopt_policy(self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer) -> Entry:
         p = loaded.policy
-        payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor, key)
-        return self.append_statement("policy.adopted", payload)
+        payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor)
+        return self._act("policy.adopted", payload, key, None)
+
+    def issue_token(
+        self, identity: str, expires_at: datetime | None, actor: str, key: Ed25519Signer
+    ) -> tuple[str, Entry]:
+        """A new bearer token for ``identity``. The token is returned once; only its hash is kept."""
+        token_id = self.random(8).hex()
+        secret = base64.urlsafe_b64encode(self.random(32)).decode().rstrip("=")
+        expires = format_time(expires_at) if expires_at is not None else None
+        entry = self._act(
+            "token.issued", token_payload(token_id, identity, secret, expires, actor), key, None
+        )
+        return f"rlt_{token_id}_{secret}", entry
+
+    def revoke_token(
+        self, token_id: str, actor: str, key: Ed25519Signer | None, *, by_token: str | None = None
+    ) -> Entry:
+        return self._act("token.revoked", {"token_id": token_id, "actor": actor}, key, by_token)
+
+    def authenticate(self, token: str) -> TokenRecord:
+        """The record of a genuine, current token whose holder is active; raises otherwise."""
+        return authenticate_token(self.state(), token, self.clock.now())
+
+    def _act(
+        self, kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
+    ) -> Entry:
+        return self.append_statement(kind, self._authored(kind, payload, key, token_id))
 
     # -- governance queries -----------------------------------------------------------------
 
@@ -286,7 +362,7 @@ class LedgerService:
         policy = state.policies[d.policy_sha]
         request = parse_request(signed_part(DECISION_KIND, d.payload))
         again = decision_record(policy, request)
-        recorded = {k: v for k, v in d.payload.items() if k != "signature"}
+        recorded = {k: v for k, v in d.payload.items() if k not in ("signature", "attestation")}
         return {
             "decision": d.ref,
             "policy": policy.label,

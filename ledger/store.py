@@ -28,11 +28,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
     insert,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
@@ -99,6 +101,15 @@ _nodes = NodeRow.__table__  # type: ignore[attr-defined]
 _checkpoints = CheckpointRow.__table__  # type: ignore[attr-defined]
 _meta = LedgerMeta.__table__  # type: ignore[attr-defined]
 _decisions = DecisionRow.__table__  # type: ignore[attr-defined]
+
+# Built once: building and coercing an IN clause on every call costs more than running it.
+_LEAF_HASHES = select(_entries.c.seq, _entries.c.leaf_hash).where(
+    _entries.c.seq.in_(bindparam("ids", expanding=True))
+)
+_NODE_HASHES = select(_nodes.c.id, _nodes.c.hash).where(_nodes.c.id.in_(bindparam("ids", expanding=True)))
+_LATEST_CHECKPOINT = (
+    select(_checkpoints.c.size, _checkpoints.c.note).order_by(_checkpoints.c.size.desc()).limit(1)
+)
 
 # Serialises appends across processes on PostgreSQL; an arbitrary constant of ours.
 _PG_APPEND_LOCK = 0x726C6564
@@ -201,6 +212,7 @@ def make_engine(url: str) -> Engine:
 class LedgerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._origin: str | None = None  # ledger_meta is written once, so this cannot go stale
 
     @classmethod
     def open(cls, url: str) -> LedgerStore:
@@ -308,22 +320,29 @@ class LedgerStore:
         """
         if not pending:
             raise ValueError("nothing to append")
-        origin = self.meta()["origin"]
+        if self._origin is None:
+            self._origin = self.meta()["origin"]
+        origin = self._origin
         try:
             with self._write() as conn:
-                for item in pending:
-                    if item.decision is not None:
-                        found = conn.execute(
-                            select(_decisions.c.seq).where(
-                                _decisions.c.model == item.decision[0],
-                                _decisions.c.version == item.decision[1],
-                            )
-                        ).first()
-                        if found is not None:
-                            raise DuplicateDecisionError(*item.decision)
+                recorded = self._first_recorded(conn, [p.decision for p in pending if p.decision is not None])
+                if recorded is not None:
+                    raise DuplicateDecisionError(*recorded)
                 return self._append(conn, pending, moment, signer, origin, check)
         except IntegrityError as exc:
             raise StorageError(f"the database refused the append: {exc.orig}") from None
+
+    def _first_recorded(self, conn: Connection, wanted: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """The first of ``wanted`` (in order) already recorded: one query per 500, not one per entry.
+
+        A pair repeated within ``wanted`` is left to the unique constraint, as before.
+        """
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(wanted), 500):
+            clause = tuple_(_decisions.c.model, _decisions.c.version).in_(wanted[start : start + 500])
+            query = select(_decisions.c.model, _decisions.c.version).where(clause)
+            found.update((str(model), str(version)) for model, version in conn.execute(query))
+        return next((pair for pair in wanted if pair in found), None)
 
     def _append(
         self,
@@ -387,14 +406,10 @@ class LedgerStore:
         upper = {node_key(n): n for n in ids if n[0] > 0}
         found: dict[NodeId, bytes] = {}
         if leaves:
-            for seq, value in conn.execute(
-                select(_entries.c.seq, _entries.c.leaf_hash).where(_entries.c.seq.in_(leaves))
-            ):
+            for seq, value in conn.execute(_LEAF_HASHES, {"ids": leaves}):
                 found[(0, int(seq))] = bytes(value)
         if upper:
-            for key, value in conn.execute(
-                select(_nodes.c.id, _nodes.c.hash).where(_nodes.c.id.in_(list(upper)))
-            ):
+            for key, value in conn.execute(_NODE_HASHES, {"ids": list(upper)}):
                 found[upper[int(key)]] = bytes(value)
         missing = set(ids) - set(found)
         if missing:
@@ -403,9 +418,22 @@ class LedgerStore:
             )
         return found
 
-    def bodies_from(self, start: int) -> list[bytes]:
-        with self._read() as conn:
-            return self._bodies_from(conn, start)
+    def bodies_from(self, start: int, chunk_entries: int = 4096) -> Iterator[bytes]:
+        """Entry bytes from seq ``start`` on, streamed a chunk at a time."""
+        after = start - 1
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(
+                    select(_entries.c.seq, _entries.c.body)
+                    .where(_entries.c.seq > after)
+                    .order_by(_entries.c.seq)
+                    .limit(chunk_entries)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield bytes(row.body)
+            after = int(rows[-1].seq)
 
     def nodes(self, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
         with self._read() as conn:
@@ -459,9 +487,7 @@ class LedgerStore:
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
         with self._read() as conn:
-            row = conn.execute(
-                select(_checkpoints.c.size, _checkpoints.c.note).order_by(_checkpoints.c.size.desc()).limit(1)
-            ).first()
+            row = conn.execute(_LATEST_CHECKPOINT).first()
         return None if row is None else (int(row.size), str(row.note))
 
     def checkpoint_at(self, size: int) -> str | None:

@@ -29,6 +29,43 @@ class OutsideValueSpaceError(ValueError):
 
 def check_value_space(value: Any, path: str = "$") -> None:
     """Raise :class:`OutsideValueSpaceError` naming the first offending path."""
+    if not _plainly_in_value_space(value):
+        _check_value_space(value, path)
+
+
+def _plainly_in_value_space(value: Any) -> bool:
+    """Fast path, no paths built: True only for plain dict/list/str/int/bool/None trees.
+
+    Anything else (floats, tuples, subclasses, big integers, non-ASCII keys, lone surrogates)
+    returns False, and the exact check below then accepts it or names the offending path.
+    """
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif item is not None and kind is not bool:
+            return False
+    return True
+
+
+def _check_value_space(value: Any, path: str) -> None:
     if value is None or isinstance(value, bool | str):
         if isinstance(value, str):
             _check_string(value, path)
@@ -43,11 +80,11 @@ def check_value_space(value: Any, path: str = "$") -> None:
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise OutsideValueSpaceError(f"{path}: object keys must be ASCII strings")
-            check_value_space(item, f"{path}.{key}")
+            _check_value_space(item, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
         for number, item in enumerate(value):
-            check_value_space(item, f"{path}[{number}]")
+            _check_value_space(item, f"{path}[{number}]")
         return
     raise OutsideValueSpaceError(f"{path}: {type(value).__name__} is not a JSON value")
 

@@ -4,3 +4,8 @@ The same state machine (``state.GovernanceState``) decides whether a new entry m
 appended and re-checks every entry when the log is verified, so what the ledger enforces
 and what an auditor verifies cannot drift apart.
 """
+
+# Importing the handler modules registers what each entry kind may do (state.HANDLERS).
+from ledger.governance import identities, lifecycle, tokens
+
+__all__ = ["identities", "lifecycle", "tokens"]

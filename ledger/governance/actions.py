@@ -1,7 +1,7 @@
-"""Builders for signed statements: what a person signs on their own machine.
+"""Builders for statements: the payloads people sign (or the server attests) for each action.
 
-Each returns a complete payload, signature included. The server or the CLI appends it; the
-ledger re-checks everything in ``GovernanceState.apply`` before it lands.
+Builders return unsigned payloads; ``statements.sign_statement`` signs one with the author's
+key on their own machine. ``approval`` signs at once, because approvals are always signed.
 """
 
 from __future__ import annotations
@@ -19,28 +19,20 @@ def public_key_b64(signer: Ed25519Signer) -> str:
     return base64.b64encode(signer.public_key).decode()
 
 
-def identity_added(
-    name: str, roles: list[str], public_key: str, actor: str, key: Ed25519Signer
-) -> dict[str, Any]:
-    payload = {"name": name, "roles": roles, "public_key": public_key, "actor": actor}
-    return sign_statement("identity.added", payload, key)
+def identity_added(name: str, roles: list[str], public_key: str, actor: str) -> dict[str, Any]:
+    return {"name": name, "roles": roles, "public_key": public_key, "actor": actor}
 
 
-def identity_key_rotated(name: str, public_key: str, actor: str, key: Ed25519Signer) -> dict[str, Any]:
-    return sign_statement(
-        "identity.key_rotated", {"name": name, "public_key": public_key, "actor": actor}, key
-    )
+def identity_key_rotated(name: str, public_key: str, actor: str) -> dict[str, Any]:
+    return {"name": name, "public_key": public_key, "actor": actor}
 
 
-def identity_revoked(name: str, actor: str, key: Ed25519Signer) -> dict[str, Any]:
-    return sign_statement("identity.revoked", {"name": name, "actor": actor}, key)
+def identity_revoked(name: str, actor: str) -> dict[str, Any]:
+    return {"name": name, "actor": actor}
 
 
-def policy_adopted(
-    policy_id: str, version: str, sha256: str, text: str, actor: str, key: Ed25519Signer
-) -> dict[str, Any]:
-    payload = {"policy_id": policy_id, "version": version, "sha256": sha256, "text": text, "actor": actor}
-    return sign_statement("policy.adopted", payload, key)
+def policy_adopted(policy_id: str, version: str, sha256: str, text: str, actor: str) -> dict[str, Any]:
+    return {"policy_id": policy_id, "version": version, "sha256": sha256, "text": text, "actor": actor}
 
 
 def approval(
@@ -56,33 +48,28 @@ def approval(
     return sign_statement("release.approval", payload, key)
 
 
-def canary_started(decision: str, actor: str, key: Ed25519Signer) -> dict[str, Any]:
-    return sign_statement("release.canary_started", {"decision": decision, "actor": actor}, key)
+def canary_started(decision: str, actor: str) -> dict[str, Any]:
+    return {"decision": decision, "actor": actor}
 
 
-def canary_result(
-    decision: str, verdict: str, summary: dict[str, Any], actor: str, key: Ed25519Signer
-) -> dict[str, Any]:
+def exact_summary(summary: dict[str, Any]) -> dict[str, str]:
     exact: dict[str, str] = {}
     for metric, value in summary.items():
         try:
             exact[str(metric)] = decimal_text(to_decimal(value))
         except ValueError as exc:
             raise InputError(f"canary summary: {metric}: {exc}") from None
-    payload = {"decision": decision, "verdict": verdict, "summary": exact, "actor": actor}
-    return sign_statement("release.canary_result", payload, key)
+    return exact
+
+
+def canary_result(decision: str, verdict: str, summary: dict[str, Any], actor: str) -> dict[str, Any]:
+    return {"decision": decision, "verdict": verdict, "summary": exact_summary(summary), "actor": actor}
 
 
 def promoted(
-    decision: str,
-    actor: str,
-    policy_sha256: str,
-    supersedes: str | None,
-    break_glass: bool,
-    reason: str,
-    key: Ed25519Signer,
+    decision: str, actor: str, policy_sha256: str, supersedes: str | None, break_glass: bool, reason: str
 ) -> dict[str, Any]:
-    payload = {
+    return {
         "decision": decision,
         "actor": actor,
         "policy_sha256": policy_sha256,
@@ -90,11 +77,7 @@ def promoted(
         "break_glass": break_glass,
         "reason": reason,
     }
-    return sign_statement("release.promoted", payload, key)
 
 
-def rolled_back(
-    decision: str, to_version: str, reason: str, actor: str, key: Ed25519Signer
-) -> dict[str, Any]:
-    payload = {"decision": decision, "to_version": to_version, "reason": reason, "actor": actor}
-    return sign_statement("release.rolled_back", payload, key)
+def rolled_back(decision: str, to_version: str, reason: str, actor: str) -> dict[str, Any]:
+    return {"decision": decision, "to_version": to_version, "reason": reason, "actor": actor}

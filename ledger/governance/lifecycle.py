@@ -30,6 +30,7 @@ from ledger.governance.state import (
     handles,
 )
 from ledger.governance.statements import check_statement, signed_part
+from ledger.governance.tokens import check_authorship
 from ledger.tlog.entry import Entry, parse_time
 from policies.evaluate import (
     ApprovalFact,
@@ -63,7 +64,7 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError(
             f"{requester} may not submit decisions (needs role submitter)", rule="release.decision"
         )
-    check_statement(entry.kind, p, who.public_key, requester)
+    check_authorship(state, entry, requester)
     policy = state.active_policy
     submitted = {k: v for k, v in signed_part(entry.kind, p).items()}
     try:
@@ -78,7 +79,7 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
     if key in state.by_version:
         raise RefusedError(f"{request.model}@{request.version} is already recorded", rule="release.decision")
     expected = decision_record(policy, request)
-    recorded = {k: v for k, v in p.items() if k != "signature"}
+    recorded = {k: v for k, v in p.items() if k not in ("signature", "attestation")}
     if recorded != expected:
         differing = sorted(k for k in set(expected) | set(recorded) if expected.get(k) != recorded.get(k))
         raise RefusedError(
@@ -180,7 +181,7 @@ def _canary_started(state: GovernanceState, entry: Entry) -> None:
     d = state.decision(field_of(p, "decision"))
     actor = field_of(p, "actor")
     _operator(state, actor, "release.canary_started")
-    check_statement(entry.kind, p, state.identity(actor).public_key, actor)
+    check_authorship(state, entry, actor)
     if d.requirements["rollout"]["mode"] != "canary":
         raise RefusedError(
             f"tier {d.tier} rolls out {d.requirements['rollout']['mode']}, not by canary",
@@ -201,7 +202,7 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
     actor, verdict = field_of(p, "actor"), field_of(p, "verdict")
     summary = field_of(p, "summary", dict)
     _operator(state, actor, "release.canary_result")
-    check_statement(entry.kind, p, state.identity(actor).public_key, actor)
+    check_authorship(state, entry, actor)
     if d.phase != "canary_started":
         raise RefusedError(f"{d.ref} is {d.phase}; no canary is running", rule="lifecycle")
     if verdict not in ("pass", "fail"):
@@ -248,7 +249,7 @@ def _promoted(state: GovernanceState, entry: Entry) -> None:
     extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
     _operator(state, actor, "release.promoted", extra)
     who = state.identity(actor)
-    check_statement(entry.kind, p, who.public_key, actor)
+    check_authorship(state, entry, actor)
     if p.get("policy_sha256") != d.policy_sha:
         raise RefusedError("a promotion must name the policy its decision was evaluated under", rule="policy")
     if break_glass:
@@ -300,7 +301,7 @@ def _rolled_back(state: GovernanceState, entry: Entry) -> None:
     policy = state.policies[d.policy_sha].policy
     extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
     _operator(state, actor, "release.rolled_back", extra)
-    check_statement(entry.kind, p, state.identity(actor).public_key, actor)
+    check_authorship(state, entry, actor)
     if d.phase != "promoted" or state.production_decision.get(d.model) != d.leaf_hex:
         raise RefusedError(f"{d.ref} is not the model's production release", rule="lifecycle")
     declared = d.payload["rollback"]["target_version"]

@@ -110,6 +110,7 @@ class GovernanceState:
     production: dict[str, str] = field(default_factory=dict)  # model -> version in production
     production_decision: dict[str, str] = field(default_factory=dict)  # model -> leaf hex
     promoted_versions: dict[str, set[str]] = field(default_factory=dict)
+    tokens: dict[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
 
     # -- lookups ----------------------------------------------------------------------------
 

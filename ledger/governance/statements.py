@@ -30,7 +30,7 @@ def signer_member(kind: str) -> str:
 
 
 def signed_part(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    skip = COMPUTED_MEMBERS.get(kind, frozenset()) | {"signature"}
+    skip = COMPUTED_MEMBERS.get(kind, frozenset()) | {"signature", "attestation"}
     return {k: v for k, v in payload.items() if k not in skip}
 
 
