@@ -198,7 +198,13 @@ class LedgerService:
         return {**unsigned, "attestation": {"token": token_id}}
 
     def submit_decision(
-        self, data: Any, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
+        self,
+        data: Any,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
+        signature: str | None = None,
     ) -> RecordedDecision:
         """Validate, score, sign and record one decision. Refused input leaves the ledger untouched."""
         request = parse_request(data)
@@ -209,7 +215,11 @@ class LedgerService:
                 rule="release.decision",
             )
         policy = self.state().active_policy
-        payload = self._authored(DECISION_KIND, decision_record(policy, request), key, token_id)
+        record = decision_record(policy, request)
+        if signature is not None:  # signed by the requester elsewhere; the ledger checks it on append
+            payload = {**record, "signature": signature}
+        else:
+            payload = self._authored(DECISION_KIND, record, key, token_id)
         result = self._governed_append(
             [PendingEntry(DECISION_KIND, payload, (request.model, request.version))]
         )
@@ -303,24 +313,42 @@ class LedgerService:
         return self._act("release.rolled_back", payload, key, token_id)
 
     def add_identity(
-        self, name: str, roles: list[str], public_key: str, actor: str, key: Ed25519Signer
+        self,
+        name: str,
+        roles: list[str],
+        public_key: str,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
     ) -> Entry:
-        return self._act("identity.added", actions.identity_added(name, roles, public_key, actor), key, None)
-
-    def rotate_key(self, name: str, public_key: str, actor: str, key: Ed25519Signer) -> Entry:
         return self._act(
-            "identity.key_rotated", actions.identity_key_rotated(name, public_key, actor), key, None
+            "identity.added", actions.identity_added(name, roles, public_key, actor), key, token_id
         )
+
+    def rotate_key(
+        self,
+        name: str,
+        public_key: str,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
+    ) -> Entry:
+        payload = actions.identity_key_rotated(name, public_key, actor)
+        return self._act("identity.key_rotated", payload, key, token_id)
 
     def revoke_identity(
         self, name: str, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
     ) -> Entry:
         return self._act("identity.revoked", actions.identity_revoked(name, actor), key, token_id)
 
-    def adopt_policy(self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer) -> Entry:
+    def adopt_policy(
+        self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
+    ) -> Entry:
         p = loaded.policy
         payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor)
-        return self._act("policy.adopted", payload, key, None)
+        return self._act("policy.adopted", payload, key, token_id)
 
     def issue_token(
         self, identity: str, expires_at: datetime | None, actor: str, key: Ed25519Signer

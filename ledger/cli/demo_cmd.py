@@ -40,6 +40,7 @@ TEAM = {
     "carol@example.com": ["compliance"],
     "dave@example.com": ["incident-commander"],
     "erin@example.com": ["auditor"],
+    "rita@example.com": ["release-manager"],
 }
 
 
@@ -128,8 +129,10 @@ def _submit(d: _Demo) -> dict[str, str]:
 def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     s, k = d.service, d.keys
     alice, bob, carol, dave = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
-    _step("low tier v1.3: auto-approved, promoted straight away")
-    s.promote(refs["1.3"], alice, k[alice])
+    rita = "rita@example.com"
+    _step("low tier v1.3: auto-approved, promoted straight away by the release manager")
+    d.refused("a submitter promoting", lambda: s.promote(refs["1.3"], alice, k[alice]))
+    s.promote(refs["1.3"], rita, k[rita])
     d.ok("support-summarizer 1.3 promoted")
 
     _step("medium tier v1.1: ml-lead approval, then a canary that must meet the acceptance criteria")
@@ -137,11 +140,11 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     d.refused(
         "a role the tier does not require", lambda: s.approve(refs["1.1"], carol, k[carol], role="compliance")
     )
-    d.refused("promotion before approval and canary", lambda: s.promote(refs["1.1"], alice, k[alice]))
+    d.refused("promotion before approval and canary", lambda: s.promote(refs["1.1"], rita, k[rita]))
     s.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
     d.ok("approved by bob@example.com as ml-lead")
     s.start_canary(refs["1.1"], alice, k[alice])
-    d.refused("promotion before the canary passed", lambda: s.promote(refs["1.1"], alice, k[alice]))
+    d.refused("promotion before the canary passed", lambda: s.promote(refs["1.1"], rita, k[rita]))
     d.refused(
         "a canary 'pass' that misses the criteria",
         lambda: s.record_canary(
@@ -159,16 +162,16 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
         alice,
         k[alice],
     )
-    s.promote(refs["1.1"], alice, k[alice])
+    s.promote(refs["1.1"], rita, k[rita])
     d.ok("canary passed; 1.1 promoted, superseding 1.3")
 
     _step("low tier v1.4 (green) promoted, then rolled back to 1.1")
-    s.promote(refs["1.4"], alice, k[alice])
+    s.promote(refs["1.4"], rita, k[rita])
     d.refused(
         "a rollback to a version never promoted",
-        lambda: s.rollback(refs["1.4"], "0.9", "test", alice, k[alice]),
+        lambda: s.rollback(refs["1.4"], "0.9", "test", rita, k[rita]),
     )
-    s.rollback(refs["1.4"], "1.1", "cost spike in production", alice, k[alice])
+    s.rollback(refs["1.4"], "1.1", "cost spike in production", rita, k[rita])
     d.ok("1.4 rolled back; production is 1.1 again")
 
     _step("high tier claims-assistant 2.0 (restricted data): two roles must sign; break-glass stays open")
@@ -176,7 +179,7 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     status = s.status(refs["2.0"])
     for m in status["missing_approvals"]:
         d.ok(f"missing: {m['count']} from {m['role']} (can approve: {', '.join(m['who'])})")
-    d.refused("promotion with an approval missing", lambda: s.promote(refs["2.0"], alice, k[alice]))
+    d.refused("promotion with an approval missing", lambda: s.promote(refs["2.0"], rita, k[rita]))
     s.promote(
         refs["2.0"],
         dave,

@@ -32,9 +32,15 @@ def cli(ctx: click.Context, home: str | None, database_url: str | None, verbose:
 
 
 def _register() -> None:
-    from ledger.cli import admin_cmds, decision_cmds, demo_cmd, log_cmds, release_cmds
+    from ledger.cli import admin_cmds, api_cmds, decision_cmds, demo_cmd, log_cmds, release_cmds
 
-    commands = (*log_cmds.COMMANDS, decision_cmds.decision, *release_cmds.COMMANDS, *admin_cmds.COMMANDS)
+    commands = (
+        *log_cmds.COMMANDS,
+        decision_cmds.decision,
+        *release_cmds.COMMANDS,
+        *admin_cmds.COMMANDS,
+        *api_cmds.COMMANDS,
+    )
     for command in (*commands, demo_cmd.demo):
         cli.add_command(command)
 

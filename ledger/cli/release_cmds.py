@@ -22,6 +22,8 @@ def _done(entry: Entry, what: str) -> None:
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
 @click.option("--comment", default="", help="Why.")
 @click.option("--role", help="Approve in this role (default: a role you hold that the tier still needs).")
+@click.option("--server", help="Send the signed approval to this API server instead of the local ledger.")
+@click.option("--token", "bearer", envvar="RLEDGER_TOKEN", help="API token for --server (env RLEDGER_TOKEN).")
 @actor_options
 @pass_app
 def approve(
@@ -30,11 +32,23 @@ def approve(
     reject: bool,
     comment: str,
     role: str | None,
+    server: str | None,
+    bearer: str | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Sign and record an approval (or --reject) of a decision with your own key."""
     actor = load_actor(actor_name, key_file)
+    if server is not None:
+        from ledger.cli.api_cmds import approve_remote
+
+        if not bearer:
+            raise click.UsageError("--server needs --token (or RLEDGER_TOKEN)")
+        recorded = approve_remote(server, bearer, decision_id, actor.name, actor.key, reject, comment, role)
+        click.echo(
+            f"recorded entry {recorded['seq']} ({recorded['kind']}) on {server}, hash {recorded['hash']}"
+        )
+        return
     entry = app.service(writing=True).approve(
         decision_id, actor.name, actor.key, reject=reject, comment=comment, role=role
     )

@@ -7,6 +7,7 @@ import re
 from ledger.errors import LedgerError, RefusedError
 from ledger.governance.state import ADMIN, GovernanceState, Identity, field_of, handles
 from ledger.governance.statements import check_statement, public_key_from_b64
+from ledger.governance.tokens import check_authorship
 from ledger.tlog.entry import Entry
 from policies.loader import load_policy_text, policy_sha256
 
@@ -60,8 +61,8 @@ def _added(state: GovernanceState, entry: Entry) -> None:
             )
         check_statement(entry.kind, p, key, name)
     else:
-        signer = _admin(state, actor, "identity.added")
-        check_statement(entry.kind, p, signer.public_key, actor)
+        _admin(state, actor, "identity.added")
+        check_authorship(state, entry, actor)
     state.identities[name] = Identity(name, frozenset(roles), key, entry.seq)
 
 
@@ -74,8 +75,9 @@ def _rotated(state: GovernanceState, entry: Entry) -> None:
     if key == subject.public_key:
         raise RefusedError("the new key is the current key", rule="identity.key_rotated")
     # Signed by the old key (the holder rotating their own) or by an admin.
-    signer = subject if actor == name else _admin(state, actor, "identity.key_rotated")
-    check_statement(entry.kind, p, signer.public_key, actor)
+    if actor != name:
+        _admin(state, actor, "identity.key_rotated")
+    check_authorship(state, entry, actor)
     subject.public_key = key
 
 
@@ -84,8 +86,9 @@ def _revoked(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     name, actor = field_of(p, "name"), field_of(p, "actor")
     subject = state.identity(name, rule="identity.revoked")
-    signer = subject if actor == name else _admin(state, actor, "identity.revoked")
-    check_statement(entry.kind, p, signer.public_key, actor)
+    if actor != name:
+        _admin(state, actor, "identity.revoked")
+    check_authorship(state, entry, actor)
     admins = [i for i in state.identities.values() if ADMIN in i.roles and not i.revoked]
     if ADMIN in subject.roles and len(admins) == 1:
         raise RefusedError("cannot revoke the last admin", rule="identity.revoked")
@@ -96,7 +99,7 @@ def _revoked(state: GovernanceState, entry: Entry) -> None:
 def _adopted(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     actor, text, sha = field_of(p, "actor"), field_of(p, "text"), field_of(p, "sha256")
-    signer = _admin(state, actor, "policy.adopted")
+    _admin(state, actor, "policy.adopted")
     if policy_sha256(text) != sha:
         raise RefusedError("sha256 does not match the policy text", rule="policy.adopted")
     try:
@@ -115,6 +118,6 @@ def _adopted(state: GovernanceState, entry: Entry) -> None:
                 "bump the version",
                 rule="policy.adopted",
             )
-    check_statement(entry.kind, p, signer.public_key, actor)
+    check_authorship(state, entry, actor)
     state.policies[sha] = loaded
     state.policy_history.append((entry.seq, sha))

@@ -22,6 +22,7 @@ from ledger.errors import LedgerError, RefusedError
 from ledger.governance.state import (
     ADMIN,
     OPERATOR_ROLES,
+    PROMOTER_ROLES,
     SUBMITTER,
     DecisionState,
     GovernanceState,
@@ -49,10 +50,16 @@ def _note(d: DecisionState, entry: Entry, actor: str, summary: str) -> None:
     d.timeline.append(TimelineEvent(entry.seq, entry.time, entry.kind, actor, summary))
 
 
-def _operator(state: GovernanceState, actor: str, rule: str, extra: frozenset[str] = frozenset()) -> None:
+def _operator(
+    state: GovernanceState,
+    actor: str,
+    rule: str,
+    extra: frozenset[str] = frozenset(),
+    roles: frozenset[str] = OPERATOR_ROLES,
+) -> None:
     who = state.identity(actor, rule=rule)
-    if not who.roles & (OPERATOR_ROLES | extra):
-        raise RefusedError(f"{actor} has none of the roles {sorted(OPERATOR_ROLES | extra)}", rule=rule)
+    if not who.roles & (roles | extra):
+        raise RefusedError(f"{actor} has none of the roles {sorted(roles | extra)}", rule=rule)
 
 
 @handles("release.decision")
@@ -247,7 +254,7 @@ def _promoted(state: GovernanceState, entry: Entry) -> None:
     break_glass = field_of(p, "break_glass", bool)
     policy = state.policies[d.policy_sha].policy
     extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
-    _operator(state, actor, "release.promoted", extra)
+    _operator(state, actor, "release.promoted", extra, PROMOTER_ROLES)
     who = state.identity(actor)
     check_authorship(state, entry, actor)
     if p.get("policy_sha256") != d.policy_sha:
@@ -300,7 +307,7 @@ def _rolled_back(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError("a rollback needs a reason", rule="release.rolled_back")
     policy = state.policies[d.policy_sha].policy
     extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
-    _operator(state, actor, "release.rolled_back", extra)
+    _operator(state, actor, "release.rolled_back", extra, PROMOTER_ROLES)
     check_authorship(state, entry, actor)
     if d.phase != "promoted" or state.production_decision.get(d.model) != d.leaf_hex:
         raise RefusedError(f"{d.ref} is not the model's production release", rule="lifecycle")

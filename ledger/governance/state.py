@@ -21,7 +21,11 @@ from policies.loader import LoadedPolicy
 ADMIN = "admin"
 SUBMITTER = "submitter"
 AUDITOR = "auditor"
-OPERATOR_ROLES = frozenset({ADMIN, SUBMITTER, "release-manager"})
+RELEASE_MANAGER = "release-manager"
+# Who may run a canary and record its result: the team shipping the release.
+OPERATOR_ROLES = frozenset({ADMIN, SUBMITTER, RELEASE_MANAGER})
+# Who may change what is in production. Submitters may not: requesting is not deciding.
+PROMOTER_ROLES = frozenset({ADMIN, RELEASE_MANAGER})
 
 
 @dataclass

@@ -38,7 +38,12 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     assert "PRIVATE+KEY" not in out
     keys = tmp_path / "keys"
     keys.mkdir()
-    for name, roles in [("alice", "submitter"), ("bob", "ml-lead"), ("carol", "compliance")]:
+    for name, roles in [
+        ("alice", "submitter"),
+        ("bob", "ml-lead"),
+        ("carol", "compliance"),
+        ("rita", "release-manager"),
+    ]:
         run.ok("identity", "keygen", "--out", str(keys / name))
         run.ok(
             "identity",
@@ -103,7 +108,9 @@ def test_a_medium_release_through_its_whole_lifecycle(cli: Cli, tmp_path: Path) 
     assert cli("gate", ref)[0] == 0
     gate_json = json.loads(cli("gate", ref, "--json")[1])
     assert gate_json["may_promote_now"] is True and gate_json["checks"]
-    cli.ok("promote", ref, *_as(cli, "alice"))
+    code, _, err = cli("promote", ref, *_as(cli, "alice"))
+    assert code == 1 and "has none of the roles" in err  # requesting is not deciding
+    cli.ok("promote", ref, *_as(cli, "rita"))
     out = cli.ok("decision", "status", ref, "--json")
     assert json.loads(out)["phase"] == "promoted"
 

@@ -28,6 +28,7 @@ TEAM = {
     "dave@example.com": ["incident-commander"],
     "erin@example.com": ["auditor"],
     "mallory@example.com": ["submitter", "ml-lead"],
+    "rita@example.com": ["release-manager"],
 }
 
 

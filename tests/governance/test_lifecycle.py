@@ -17,6 +17,8 @@ from ledger.store import LedgerStore
 from policies.loader import default_policy_path, load_default_policy, load_policy_text
 from tests.governance.conftest import ADMIN, Team
 
+RITA = "rita@example.com"
+
 ALICE, BOB, CAROL, DAVE = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
 
 
@@ -118,7 +120,7 @@ def _full_story(team: Team) -> None:
         ALICE,
         team.key(ALICE),
     )
-    team.service.promote(ref, ALICE, team.key(ALICE))
+    team.service.promote(ref, RITA, team.key(RITA))
 
 
 def test_verification_of_meaning_passes_on_an_honest_ledger(team: Team, tmp_path: Path) -> None:

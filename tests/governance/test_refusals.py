@@ -11,6 +11,8 @@ from ledger.errors import LedgerError, RefusedError
 from ledger.governance import actions
 from tests.governance.conftest import ADMIN, Team
 
+RITA = "rita@example.com"
+
 ALICE, BOB, BEA, CAROL, DAVE, ERIN = (
     "alice@example.com",
     "bob@example.com",
@@ -108,7 +110,7 @@ def test_too_few_distinct_approvers(team: Team) -> None:
         team, lambda: team.service.approve(ref, BOB, team.key(BOB), role="ml-lead"), "already given a verdict"
     )
     err = refused(
-        team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "missing 1 more from role compliance"
+        team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "missing 1 more from role compliance"
     )
     assert err.rule == "promotion"
 
@@ -127,10 +129,10 @@ def test_promotion_during_a_freeze_without_break_glass(team: Team) -> None:
     team.service.approve(ref, BOB, team.key(BOB))
     team.service.approve(ref, CAROL, team.key(CAROL))
     team.clock.at = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
-    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "freeze_windows.year-end")
+    refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "freeze_windows.year-end")
     refused(
         team,
-        lambda: team.service.promote(ref, ALICE, team.key(ALICE), break_glass=True, reason="x"),
+        lambda: team.service.promote(ref, RITA, team.key(RITA), break_glass=True, reason="x"),
         "break-glass needs role incident-commander",
     )
     team.service.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="incident 42")
@@ -140,9 +142,9 @@ def test_promotion_during_a_freeze_without_break_glass(team: Team) -> None:
 def test_promotion_before_the_canary_passed(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
     team.service.approve(ref, BOB, team.key(BOB))
-    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary none")
+    refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary none")
     team.service.start_canary(ref, ALICE, team.key(ALICE))
-    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary started")
+    refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary started")
     good = {"error_rate": "0.01", "p99_latency_ms": "2000", "live_index": "104"}
     refused(
         team,
@@ -155,7 +157,7 @@ def test_promotion_before_the_canary_passed(team: Team) -> None:
         "p99_latency_ms was not reported",
     )
     team.service.record_canary(ref, True, good, ALICE, team.key(ALICE))
-    team.service.promote(ref, ALICE, team.key(ALICE))
+    team.service.promote(ref, RITA, team.key(RITA))
     assert team.service.status(ref)["phase"] == "promoted"
 
 
@@ -164,7 +166,7 @@ def test_failed_canary_blocks_for_good(team: Team) -> None:
     team.service.approve(ref, BOB, team.key(BOB))
     team.service.start_canary(ref, ALICE, team.key(ALICE))
     team.service.record_canary(ref, False, {"error_rate": "0.2"}, ALICE, team.key(ALICE))
-    refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "canary_failed")
+    refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary_failed")
 
 
 def test_auditor_and_approver_cannot_submit_or_promote(team: Team) -> None:
@@ -215,21 +217,21 @@ def test_identity_and_policy_changes_need_an_admin(team: Team) -> None:
 
 def test_rollback_rules(team: Team) -> None:
     first = team.submit("03-support-summarizer-1.3.yaml")
-    team.service.promote(first, ALICE, team.key(ALICE))
+    team.service.promote(first, RITA, team.key(RITA))
     second = team.submit("04-support-summarizer-1.4.yaml")
     refused(
         team,
-        lambda: team.service.rollback(second, "1.3", "x", ALICE, team.key(ALICE)),
+        lambda: team.service.rollback(second, "1.3", "x", RITA, team.key(RITA)),
         "not the model's production",
     )
-    team.service.promote(second, ALICE, team.key(ALICE))
+    team.service.promote(second, RITA, team.key(RITA))
     assert team.service.status(first)["phase"] == "superseded"
     refused(
         team,
-        lambda: team.service.rollback(second, "0.9", "x", ALICE, team.key(ALICE)),
+        lambda: team.service.rollback(second, "0.9", "x", RITA, team.key(RITA)),
         "neither the declared",
     )
-    team.service.rollback(second, "1.3", "latency regression", ALICE, team.key(ALICE))
+    team.service.rollback(second, "1.3", "latency regression", RITA, team.key(RITA))
     assert team.service.status(second)["phase"] == "rolled_back"
     assert team.service.status(first)["production_version"] == "1.3"
 
@@ -237,5 +239,12 @@ def test_rollback_rules(team: Team) -> None:
 def test_refusals_are_ledger_errors_with_a_rule(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
     with pytest.raises(LedgerError) as caught:
-        team.service.promote(ref, ALICE, team.key(ALICE))
+        team.service.promote(ref, RITA, team.key(RITA))
     assert isinstance(caught.value, RefusedError) and caught.value.rule
+
+
+def test_a_submitter_may_not_promote(team: Team) -> None:
+    ref = team.submit("03-support-summarizer-1.3.yaml")  # low tier: auto-approved, ready to ship
+    err = refused(team, lambda: team.service.promote(ref, ALICE, team.key(ALICE)), "has none of the roles")
+    assert err.rule == "release.promoted"
+    team.service.promote(ref, RITA, team.key(RITA))

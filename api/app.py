@@ -1,0 +1,48 @@
+"""The application factory. ``create_app`` takes a ready service (tests pass their own);
+``app_from_environment`` builds one from RLEDGER_HOME / RLEDGER_DATABASE_URL for ``rledger serve``."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from api import problems
+from api.idempotency import IdempotencyStore
+from api.metrics import Metrics
+from api.routes import decisions, identities, ledger_routes, ops, policies_routes
+from ledger import __version__
+from ledger.clock import SystemClock
+from ledger.keys import read_private_key
+from ledger.service import LedgerService
+from ledger.settings import Settings
+from ledger.store import LedgerStore
+from ledger.tlog.note import Ed25519Signer
+
+DESCRIPTION = """
+Release Ledger's HTTP API. Every `/v1` request needs `Authorization: Bearer <token>`
+(`rledger token create NAME`). Errors are RFC 9457 problem documents. Writes are checked
+against the caller's roles and the ledger's policy on the server; approvals must be signed
+by the approver's own key (`rledger approve ID --server URL`).
+"""
+
+
+def create_app(service: LedgerService) -> FastAPI:
+    app = FastAPI(title="Release Ledger", version=__version__, description=DESCRIPTION)
+    app.state.service = service
+    app.state.metrics = Metrics()
+    app.state.idempotency = IdempotencyStore(service.store.engine)
+    app.middleware("http")(app.state.metrics.middleware)
+    problems.install(app)
+    for module in (decisions, ledger_routes, policies_routes, identities, ops):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    settings = Settings.resolve(os.environ)
+    inline = os.environ.get("RLEDGER_SIGNING_KEY")
+    signer = Ed25519Signer.parse(inline) if inline else read_private_key(settings.signing_key_path)
+    store = LedgerStore.open(settings.database_url)
+    store.meta()  # refuse to start on a database that holds no ledger
+    return create_app(LedgerService(store, SystemClock(), signer))

@@ -1,0 +1,210 @@
+"""Decisions: submit, list, read, status, approvals, lifecycle transitions, replay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import SUBMITTERS, CallerDep, ServiceDep
+from api.idempotency import request_digest
+from api.problems import Forbidden, error_responses
+from api.schemas import (
+    ApprovalStatement,
+    CanaryResult,
+    DecisionDetail,
+    DecisionList,
+    DecisionStatus,
+    DecisionSubmission,
+    DecisionSummary,
+    Promotion,
+    RecordedEntry,
+    Rollback,
+)
+from ledger.errors import DuplicateDecisionError, InputError
+from ledger.governance.state import DecisionState
+from ledger.service import LedgerService
+from ledger.tlog.entry import Entry, format_time
+
+router = APIRouter(
+    prefix="/v1/decisions", tags=["decisions"], responses=error_responses(401, 403, 404, 409, 422, 503)
+)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _summary(d: DecisionState) -> DecisionSummary:
+    a = d.payload["assessment"]
+    return DecisionSummary(
+        seq=d.seq,
+        hash=d.leaf_hex,
+        model=d.model,
+        version=d.version,
+        time=format_time(d.time),
+        index=a["index"],
+        band=a["band"],
+        tier=d.tier,
+        phase=d.phase,
+    )
+
+
+def _entry(entry: Entry) -> RecordedEntry:
+    return RecordedEntry(seq=entry.seq, hash=entry.leaf_hash.hex(), kind=entry.kind, time=entry.time)
+
+
+def _decision(service: LedgerService, decision_id: str) -> DecisionState:
+    return service.state().decision(service.resolve(decision_id).leaf_hex)
+
+
+@router.post("", status_code=201, response_model=DecisionSummary, summary="Submit a decision")
+def submit(
+    body: DecisionSubmission,
+    request: Request,
+    service: ServiceDep,
+    caller: CallerDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """Validate, score and record a decision. ``requested_by`` must be the caller. With an
+    ``Idempotency-Key``, a retry returns the first answer and writes nothing."""
+    caller.require(*SUBMITTERS)
+    raw = body.model_dump(mode="json", exclude={"signature"}, exclude_none=True)
+    replies = request.app.state.idempotency
+    digest = request_digest(raw) if key else ""
+    if key:
+        seen = replies.recall(caller.name, key, digest)
+        if seen is not None:
+            return JSONResponse(seen[1], status_code=seen[0])
+    data = body.model_dump(exclude={"signature"}, exclude_none=True)
+    try:
+        recorded = service.submit_decision(
+            data, caller.name, None, token_id=caller.token_id, signature=body.signature
+        )
+    except DuplicateDecisionError:
+        if not key:
+            raise
+        seen = replies.recall(caller.name, key, digest)  # a concurrent twin of this retry won the race
+        if seen is None:
+            raise
+        return JSONResponse(seen[1], status_code=seen[0])
+    answer = _summary(service.state().decision(recorded.ref.leaf_hex)).model_dump()
+    if key:
+        replies.remember(caller.name, key, digest, 201, answer)
+    return JSONResponse(answer, status_code=201)
+
+
+@router.get("", response_model=DecisionList, summary="List decisions")
+def list_decisions(
+    service: ServiceDep,
+    caller: CallerDep,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[str | None, Query(max_length=50, description="phase, e.g. pending_approval")] = None,
+    band: Literal["green", "yellow", "red"] | None = None,
+    tier: Literal["low", "medium", "high"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,15}$", description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DecisionList:
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise InputError("since/until must carry a time zone, e.g. 2026-11-20T00:00:00Z")
+    after = int(cursor) if cursor is not None else -1
+    rows = [
+        d
+        for d in sorted(service.state().decisions.values(), key=lambda d: d.seq)
+        if d.seq > after
+        and (model is None or d.model == model)
+        and (state is None or d.phase == state)
+        and (band is None or d.band == band)
+        and (tier is None or d.tier == tier)
+        and (since is None or d.time >= since)
+        and (until is None or d.time < until)
+    ]
+    page = rows[:limit]
+    more = len(rows) > limit
+    return DecisionList(items=[_summary(d) for d in page], next_cursor=str(page[-1].seq) if more else None)
+
+
+@router.get("/{decision_id}", response_model=DecisionDetail, summary="One decision, by MODEL@VERSION or hash")
+def get_decision(decision_id: str, service: ServiceDep, caller: CallerDep) -> DecisionDetail:
+    d = _decision(service, decision_id)
+    return DecisionDetail(
+        seq=d.seq, hash=d.leaf_hex, time=format_time(d.time), phase=d.phase, payload=d.payload
+    )
+
+
+@router.get("/{decision_id}/status", response_model=DecisionStatus, summary="What is missing, and from whom")
+def status(decision_id: str, service: ServiceDep, caller: CallerDep) -> Any:
+    return service.status(decision_id)
+
+
+@router.get("/{decision_id}/replay", summary="Re-evaluate from the ledger alone")
+def replay(decision_id: str, service: ServiceDep, caller: CallerDep) -> dict[str, Any]:
+    return service.replay(decision_id)
+
+
+@router.post(
+    "/{decision_id}/approvals",
+    status_code=201,
+    response_model=RecordedEntry,
+    summary="Submit a signed approval",
+)
+def approve(
+    decision_id: str, body: ApprovalStatement, service: ServiceDep, caller: CallerDep
+) -> RecordedEntry:
+    """The statement is signed on the approver's machine; the server checks it exactly as the
+    command line does. The caller must be the approver: nobody relays another's signature."""
+    caller.require_writer()
+    if body.approver != caller.name:
+        raise Forbidden(f"the statement is {body.approver}'s; you are {caller.name}")
+    if body.decision != service.resolve(decision_id).leaf_hex:
+        raise Forbidden("the statement was signed for another decision")
+    return _entry(service.append_statement("release.approval", body.model_dump()))
+
+
+@router.post(
+    "/{decision_id}/canary", status_code=201, response_model=RecordedEntry, summary="Start the canary"
+)
+def canary_start(decision_id: str, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
+    caller.require_writer()
+    return _entry(service.start_canary(decision_id, caller.name, None, token_id=caller.token_id))
+
+
+@router.post(
+    "/{decision_id}/canary/result", status_code=201, response_model=RecordedEntry, summary="Canary result"
+)
+def canary_result(
+    decision_id: str, body: CanaryResult, service: ServiceDep, caller: CallerDep
+) -> RecordedEntry:
+    caller.require_writer()
+    entry = service.record_canary(
+        decision_id, body.verdict == "pass", dict(body.summary), caller.name, None, token_id=caller.token_id
+    )
+    return _entry(entry)
+
+
+@router.post("/{decision_id}/promote", status_code=201, response_model=RecordedEntry, summary="Promote")
+def promote(decision_id: str, body: Promotion, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
+    caller.require_writer()
+    entry = service.promote(
+        decision_id,
+        caller.name,
+        None,
+        break_glass=body.break_glass,
+        reason=body.reason,
+        token_id=caller.token_id,
+    )
+    return _entry(entry)
+
+
+@router.post("/{decision_id}/rollback", status_code=201, response_model=RecordedEntry, summary="Roll back")
+def rollback(decision_id: str, body: Rollback, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
+    caller.require_writer()
+    entry = service.rollback(
+        decision_id, body.to_version, body.reason, caller.name, None, token_id=caller.token_id
+    )
+    return _entry(entry)

@@ -1,0 +1,60 @@
+"""The policy in force, adopting a new one (admins), and dry-run evaluation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CallerDep, ServiceDep
+from api.problems import error_responses
+from api.schemas import DryRun, Evaluation, PolicyAdoption, PolicyView, RecordedEntry
+from ledger.decisions.record import parse_request
+from ledger.governance.state import ADMIN
+from policies.evaluate import evaluate_decision
+from policies.loader import load_policy_text
+
+router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=error_responses(401, 403, 422, 503))
+
+
+@router.get("", response_model=PolicyView, summary="The active policy")
+def active(service: ServiceDep, caller: CallerDep) -> PolicyView:
+    state = service.state()
+    seq, sha = state.policy_history[-1]
+    loaded = state.policies[sha]
+    return PolicyView(
+        policy_id=loaded.policy.policy_id,
+        version=loaded.policy.version,
+        sha256=sha,
+        adopted_at_seq=seq,
+        text=loaded.text,
+    )
+
+
+@router.post("", status_code=201, response_model=RecordedEntry, summary="Adopt a policy (admins)")
+def adopt(body: PolicyAdoption, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
+    caller.require(ADMIN)
+    entry = service.adopt_policy(
+        load_policy_text(body.text, source="request"), caller.name, None, token_id=caller.token_id
+    )
+    return RecordedEntry(seq=entry.seq, hash=entry.leaf_hash.hex(), kind=entry.kind, time=entry.time)
+
+
+@router.post(
+    "/evaluate", response_model=Evaluation, summary="Dry run: evaluate a decision; nothing is written"
+)
+def dry_run(body: DryRun, service: ServiceDep, caller: CallerDep) -> Evaluation:
+    loaded = (
+        load_policy_text(body.policy_text, source="request")
+        if body.policy_text
+        else service.state().active_policy
+    )
+    evaluation = evaluate_decision(loaded, parse_request(body.decision))
+    return Evaluation(
+        policy={
+            "policy_id": loaded.policy.policy_id,
+            "version": loaded.policy.version,
+            "sha256": loaded.sha256,
+        },
+        assessment=evaluation.assessment,
+        requirements=evaluation.requirements,
+        rules_fired=[r.to_json() for r in evaluation.fired],
+    )

@@ -1,0 +1,205 @@
+"""The acceptance probes: each refused with 401 or 403, a problem body, and an unchanged ledger."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger.decisions.record import parse_decision_text
+from ledger.governance import actions
+from tests.api.conftest import Api
+
+ALICE, BOB, CAROL, ERIN, RITA = (
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "erin@example.com",
+    "rita@example.com",
+)
+
+
+def decision_json(filename: str, **override: Any) -> dict[str, Any]:
+    data = parse_decision_text((resources.files("ledger.demo") / filename).read_text())
+    data.update(override)
+    return _jsonable(data)  # what a pipeline would send: plain JSON strings and numbers
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat().replace("+00:00", "Z")
+    if type(value).__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def submit(api: Api, filename: str, who: str = ALICE, **override: Any) -> dict[str, Any]:
+    body = decision_json(filename, requested_by=who, **override)
+    response = api.client.post("/v1/decisions", json=body, headers=api.headers(who))
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def refused(api: Api, response: httpx.Response, status: int, *needles: str, before: Any) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    for needle in needles:
+        assert needle in body["detail"], body
+    assert api.snapshot() == before, "a refused request changed the ledger"
+
+
+def test_submit_and_read_back(api: Api) -> None:
+    recorded = submit(api, "01-support-summarizer-1.1.yaml")
+    assert recorded["index"] == "103.95" and recorded["band"] == "yellow" and recorded["tier"] == "medium"
+    got = api.client.get("/v1/decisions/support-summarizer@1.1", headers=api.headers(ERIN))
+    assert got.status_code == 200 and got.json()["hash"] == recorded["hash"]
+    assert got.json()["payload"]["attestation"][
+        "token"
+    ]  # the record says how the requester was authenticated
+    by_hash = api.client.get(f"/v1/decisions/{recorded['hash']}", headers=api.headers(ERIN))
+    assert by_hash.json()["seq"] == recorded["seq"]
+    status = api.client.get("/v1/decisions/support-summarizer@1.1/status", headers=api.headers(ERIN)).json()
+    assert status["missing_approvals"][0]["role"] == "ml-lead"
+    assert "bob@example.com" in status["missing_approvals"][0]["who"]
+
+
+def test_self_approval(api: Api) -> None:
+    mallory = "mallory@example.com"
+    recorded = submit(api, "01-support-summarizer-1.1.yaml", who=mallory)
+    statement = actions.approval(recorded["hash"], mallory, "ml-lead", "approve", "", api.team.key(mallory))
+    before = api.snapshot()
+    r = api.client.post(
+        "/v1/decisions/support-summarizer@1.1/approvals", json=statement, headers=api.headers(mallory)
+    )
+    refused(api, r, 403, "requester may never approve", before=before)
+
+
+def test_approval_with_a_role_the_tier_does_not_require(api: Api) -> None:
+    recorded = submit(api, "01-support-summarizer-1.1.yaml")
+    statement = actions.approval(recorded["hash"], CAROL, "compliance", "approve", "", api.team.key(CAROL))
+    before = api.snapshot()
+    r = api.client.post(
+        f"/v1/decisions/{recorded['hash']}/approvals", json=statement, headers=api.headers(CAROL)
+    )
+    refused(api, r, 403, "does not require role compliance", before=before)
+    assert r.json()["rule"] == "tiers.medium.approvals"
+
+
+def test_a_submitter_promoting(api: Api) -> None:
+    submit(api, "03-support-summarizer-1.3.yaml")  # low tier, auto-approved
+    before = api.snapshot()
+    r = api.client.post("/v1/decisions/support-summarizer@1.3/promote", json={}, headers=api.headers(ALICE))
+    refused(api, r, 403, "has none of the roles", before=before)
+    ok = api.client.post("/v1/decisions/support-summarizer@1.3/promote", json={}, headers=api.headers(RITA))
+    assert ok.status_code == 201, ok.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/v1/decisions", "decision"),
+        ("post", "/v1/decisions/support-summarizer@1.3/promote", {}),
+        ("post", "/v1/decisions/support-summarizer@1.3/canary", None),
+        ("post", "/v1/decisions/support-summarizer@1.3/rollback", {"to_version": "1.0", "reason": "x"}),
+        ("post", "/v1/decisions/support-summarizer@1.3/approvals", "approval"),
+        ("post", "/v1/policy", {"text": "policy_id: x\n"}),
+        ("post", "/v1/identities", {"name": "x@example.com", "roles": ["admin"], "public_key": "AAAA"}),
+        ("post", "/v1/identities/bob@example.com/revoke", None),
+    ],
+)
+def test_an_auditor_writes_nothing(api: Api, method: str, path: str, body: Any) -> None:
+    recorded = submit(api, "03-support-summarizer-1.3.yaml")
+    if body == "decision":
+        body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ERIN)
+    elif body == "approval":
+        body = actions.approval(recorded["hash"], ERIN, "auditor", "approve", "", api.team.key(ERIN))
+    before = api.snapshot()
+    r = api.client.request(method, path, json=body, headers=api.headers(ERIN))
+    refused(api, r, 403, before=before)
+
+
+def test_expired_revoked_and_forged_tokens(api: Api) -> None:
+    submit(api, "03-support-summarizer-1.3.yaml")
+    team = api.team
+    short, _ = team.service.issue_token(RITA, team.clock.at + timedelta(minutes=5), RITA, team.key(RITA))
+    revoked, entry = team.service.issue_token(RITA, None, RITA, team.key(RITA))
+    team.service.revoke_token(entry.payload["token_id"], RITA, team.key(RITA))
+    team.clock.at += timedelta(hours=1)
+    path = "/v1/decisions/support-summarizer@1.3/promote"
+    token_id = api.tokens[RITA].split("_")[1]
+    forged = f"rlt_{token_id}_{base64.urlsafe_b64encode(bytes(32)).decode().rstrip('=')}"
+    cases = {
+        "expired": (short, "expired"),
+        "revoked": (revoked, "revoked"),
+        "forged": (forged, "not one this ledger issued"),
+        "malformed": ("hunter2", "malformed"),
+    }
+    for name, (token, needle) in cases.items():
+        before = api.snapshot()
+        r = api.client.post(path, json={}, headers={"Authorization": f"Bearer {token}"})
+        refused(api, r, 401, needle, before=before)
+        assert r.headers["www-authenticate"].startswith("Bearer"), name
+    before = api.snapshot()
+    refused(api, api.client.post(path, json={}), 401, "Authorization", before=before)
+
+
+def test_a_replayed_approval_aimed_at_another_decision(api: Api) -> None:
+    first = submit(api, "01-support-summarizer-1.1.yaml")
+    submit(api, "02-support-summarizer-1.2.yaml")
+    genuine = actions.approval(first["hash"], BOB, "ml-lead", "approve", "ok", api.team.key(BOB))
+    before = api.snapshot()
+    r = api.client.post(
+        "/v1/decisions/support-summarizer@1.2/approvals", json=genuine, headers=api.headers(BOB)
+    )
+    refused(api, r, 403, "signed for another decision", before=before)
+    retargeted = {**genuine, "decision": api.team.service.resolve("support-summarizer@1.2").leaf_hex}
+    r = api.client.post(
+        "/v1/decisions/support-summarizer@1.2/approvals", json=retargeted, headers=api.headers(BOB)
+    )
+    refused(api, r, 403, "does not verify", before=before)
+    ok = api.client.post(
+        "/v1/decisions/support-summarizer@1.1/approvals", json=genuine, headers=api.headers(BOB)
+    )
+    assert ok.status_code == 201, ok.text
+
+
+def test_an_approval_relayed_by_someone_else(api: Api) -> None:
+    first = submit(api, "01-support-summarizer-1.1.yaml")
+    genuine = actions.approval(first["hash"], BOB, "ml-lead", "approve", "ok", api.team.key(BOB))
+    before = api.snapshot()
+    r = api.client.post(
+        "/v1/decisions/support-summarizer@1.1/approvals", json=genuine, headers=api.headers(RITA)
+    )
+    refused(api, r, 403, "is bob@example.com's", before=before)
+
+
+def test_policy_adoption_by_a_non_admin(api: Api) -> None:
+    from policies.loader import default_policy_path
+
+    text = default_policy_path().read_text().replace('version: "1"', 'version: "2"')
+    before = api.snapshot()
+    r = api.client.post("/v1/policy", json={"text": text}, headers=api.headers(CAROL))
+    refused(api, r, 403, "admin", before=before)
+    ok = api.client.post("/v1/policy", json={"text": text}, headers=api.headers("admin@example.com"))
+    assert ok.status_code == 201, ok.text
+    assert api.client.get("/v1/policy", headers=api.headers(ERIN)).json()["version"] == "2"
+
+
+def test_validation_errors_name_the_field(api: Api) -> None:
+    body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE)
+    body["scores"]["cost"] = 140
+    before = api.snapshot()
+    r = api.client.post("/v1/decisions", json=body, headers=api.headers(ALICE))
+    refused(api, r, 422, "scores.cost", before=before)
+    assert r.json()["errors"][0]["field"] == "scores.cost"
