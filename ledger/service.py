@@ -134,11 +134,9 @@ class LedgerService:
                 raise
 
     def state(self) -> GovernanceState:
-        """The governance state as of the latest entry, replayed from the log."""
-        self._state = None
-        return self._fold(
-            lambda start: [b for _, blobs, _ in self.store.entry_chunks() for b in blobs][start:]
-        )
+        """The governance state as of the latest entry. Entries never change, so the cached
+        state only ever folds on the entries appended since (by any process)."""
+        return self._fold(self.store.bodies_from)
 
     # -- writing ----------------------------------------------------------------------------
 

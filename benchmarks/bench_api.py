@@ -1,0 +1,305 @@
+"""HTTP API latency and throughput, and a mixed load test, against a real server on loopback.
+
+Two measurements, both printed as ratios to a baseline taken in the same run:
+
+- **latency**: submit and get under 1, 8 and 32 concurrent clients, against ``/healthz`` (a
+  trivial endpoint of the same app, same server, same clients): p50, p99, requests/s;
+- **load**: N clients for S seconds mixing submits, signed approvals, reads and proofs, on
+  the database given (PostgreSQL with 2+ workers is the target setup). It reports throughput,
+  p50, p99 and the error count, then verifies the ledger, structure and meaning.
+
+Traffic goes only to 127.0.0.1; every loop is bounded in count and time.
+
+    python -m benchmarks.bench_api [--quick] [--db URL] [--workers N] [--load-seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger.clock import SystemClock
+from ledger.decisions.record import parse_decision_text
+from ledger.governance import actions
+from ledger.keys import write_private_key
+from ledger.service import LedgerService
+from ledger.settings import sqlite_url
+from ledger.store import LedgerStore
+from ledger.tlog.note import Ed25519Signer
+
+ORIGIN = "bench-api.example/log"
+ADMIN, ALICE, BOB = "admin@example.com", "alice@example.com", "bob@example.com"
+
+
+@dataclass
+class Samples:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+
+    def p(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+
+def _decision(version: str) -> dict[str, Any]:
+    text = (resources.files("ledger.demo") / "01-support-summarizer-1.1.yaml").read_text()
+    data = parse_decision_text(text)
+    data.update(version=version, artifact_digest="sha256:" + os.urandom(32).hex(), requested_by=ALICE)
+    return _jsonable(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat().replace("+00:00", "Z")
+    if type(value).__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """A fresh ledger, a team with tokens, and ``rledger serve`` on a free loopback port."""
+
+    def __init__(self, db_url: str | None, workers: int) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="rledger-bench-api-"))
+        self.db_url = db_url or sqlite_url(self.home / "ledger.db")
+        ledger_key = Ed25519Signer.generate(ORIGIN, os.urandom(32))
+        write_private_key(self.home / "signing.key", ledger_key)
+        self.keys = {
+            n: Ed25519Signer.generate("rledger-identity", os.urandom(32)) for n in (ADMIN, ALICE, BOB)
+        }
+        store = LedgerStore.open(self.db_url)
+        service = LedgerService(store, SystemClock(), ledger_key)
+        service.initialize(ORIGIN, ADMIN, self.keys[ADMIN])
+        for name, role in ((ALICE, "submitter"), (BOB, "ml-lead")):
+            public = base64.b64encode(self.keys[name].public_key).decode()
+            service.add_identity(name, [role], public, ADMIN, self.keys[ADMIN])
+        expires = datetime.now(UTC) + timedelta(days=1)
+        self.tokens = {n: service.issue_token(n, expires, ADMIN, self.keys[ADMIN])[0] for n in (ALICE, BOB)}
+        store.close()
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        port = self.url.rsplit(":", 1)[1]
+        command = [
+            sys.executable,
+            "-m",
+            "ledger.cli.main",
+            "--home",
+            str(self.home),
+            "--db",
+            self.db_url,
+            "serve",
+            "--port",
+            port,
+            "--workers",
+            str(workers),
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+async def _timed(samples: Samples, call: Any) -> Any:
+    started = time.perf_counter()
+    try:
+        response = await call
+    except httpx.HTTPError:
+        samples.errors += 1
+        return None
+    samples.latencies.append(time.perf_counter() - started)
+    if response.status_code >= 400:
+        samples.errors += 1
+    return response
+
+
+async def _run(clients: int, per_client: int, make_call: Any) -> Samples:
+    samples = Samples()
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+
+        async def worker(n: int) -> None:
+            for i in range(per_client):
+                await _timed(samples, make_call(http, n, i))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(clients)))
+        samples.wall = time.perf_counter() - started
+    return samples
+
+
+def latency(
+    server: Server, levels: tuple[int, ...], requests: int
+) -> list[tuple[str, int, Samples, Samples]]:
+    rows = []
+    counter = iter(range(10**9))
+    for clients in levels:
+        per = max(1, requests // clients)
+        trivial = asyncio.run(_run(clients, per, lambda h, n, i: h.get(f"{server.url}/healthz")))
+        submit = asyncio.run(
+            _run(
+                clients,
+                per,
+                lambda h, n, i: h.post(
+                    f"{server.url}/v1/decisions",
+                    json=_decision(f"5.{next(counter)}"),
+                    headers=server.headers(ALICE),
+                ),
+            )
+        )
+        get = asyncio.run(
+            _run(
+                clients,
+                per,
+                lambda h, n, i: h.get(
+                    f"{server.url}/v1/decisions/support-summarizer@5.0", headers=server.headers(BOB)
+                ),
+            )
+        )
+        rows += [("submit", clients, submit, trivial), ("get", clients, get, trivial)]
+    return rows
+
+
+def load(server: Server, clients: int, seconds: float) -> tuple[Samples, int]:
+    """Each client loops: submit, approve (signed by bob), read it back, fetch a proof."""
+    samples = Samples()
+    counter = iter(range(10**9))
+
+    async def client(http: httpx.AsyncClient, n: int, stop: float) -> None:
+        while time.perf_counter() < stop:
+            version = f"7.{n}.{next(counter)}"
+            r = await _timed(
+                samples,
+                http.post(
+                    f"{server.url}/v1/decisions", json=_decision(version), headers=server.headers(ALICE)
+                ),
+            )
+            if r is None or r.status_code != 201:
+                continue
+            decision = r.json()
+            statement = actions.approval(decision["hash"], BOB, "ml-lead", "approve", "", server.keys[BOB])
+            await _timed(
+                samples,
+                http.post(
+                    f"{server.url}/v1/decisions/{decision['hash']}/approvals",
+                    json=statement,
+                    headers=server.headers(BOB),
+                ),
+            )
+            await _timed(
+                samples,
+                http.get(f"{server.url}/v1/decisions/{decision['hash']}/status", headers=server.headers(BOB)),
+            )
+            await _timed(
+                samples,
+                http.get(
+                    f"{server.url}/v1/proofs/inclusion",
+                    params={"index": decision["seq"]},
+                    headers=server.headers(BOB),
+                ),
+            )
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
+            started = time.perf_counter()
+            await asyncio.gather(*(client(http, n, started + seconds) for n in range(clients)))
+            samples.wall = time.perf_counter() - started
+
+    asyncio.run(main())
+    store = LedgerStore.open(server.db_url)
+    try:
+        service = LedgerService(store, SystemClock())
+        size = service.verify().size
+        service.verify_meaning()
+    finally:
+        store.close()
+    return samples, size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument("--load-clients", type=int, default=32)
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args(argv)
+    levels, requests = ((1, 8), 40) if args.quick else ((1, 8, 32), 400)
+    seconds = 5.0 if args.quick else args.load_seconds
+    server = Server(args.db, args.workers)
+    try:
+        backend = "PostgreSQL" if server.db_url.startswith("postgresql") else "SQLite"
+        print(f"API benchmark on {backend}, {args.workers} worker(s), {os.cpu_count()} cpu(s)")
+        if not args.skip_latency:
+            print(
+                f"{'endpoint':<8} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
+                f"   vs /healthz: {'p50 x':>6} {'p99 x':>6} {'rate x':>6}"
+            )
+            for name, clients, s, base in latency(server, levels, requests):
+                print(
+                    f"{name:<8} {clients:>7} {s.p(0.5):>8.2f} {s.p(0.99):>8.2f} {s.rate:>8.1f} {s.errors:>6}"
+                    f"   {s.p(0.5) / base.p(0.5):>13.2f} {s.p(0.99) / base.p(0.99):>6.2f} "
+                    f"{s.rate / base.rate:>6.3f}"
+                )
+        samples, size = load(server, args.load_clients, seconds)
+        print(
+            f"load: {args.load_clients} clients x {seconds:.0f} s mixing submit/approve/status/proof: "
+            f"{len(samples.latencies)} requests, {samples.rate:.1f} req/s, p50 {samples.p(0.5):.1f} ms, "
+            f"p99 {samples.p(0.99):.1f} ms, errors {samples.errors}; ledger of {size} entries verifies "
+            "(structure and meaning)"
+        )
+        return 0 if samples.errors == 0 else 1
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
