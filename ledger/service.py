@@ -612,6 +612,28 @@ def verify_export_meaning(path: Path) -> GovernanceState:
         raise InputError(f"cannot read export file {path}: {exc}") from None
 
 
+def _check_genesis_key(path: Path, verifier_key: str) -> None:
+    """The log names its own checkpoint key in its first entry; it must be the key given."""
+    try:
+        with path.open("rb") as source:
+            first = source.readline()
+    except FileNotFoundError:
+        raise InputError(f"export file {path} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"cannot read export file {path}: {exc}") from None
+    try:
+        named = Entry.parse(first.rstrip(b"\n")).payload.get("verifier_key")
+    except LedgerError:
+        return  # structural verification names the malformed entry
+    if named is not None and str(named).strip() != verifier_key.strip():
+        raise VerificationError(
+            "the log's first entry names another checkpoint key",
+            index=0,
+            expected=verifier_key,
+            actual=str(named),
+        )
+
+
 def verify_export_file(
     path: Path,
     checkpoint_note: str,
@@ -623,6 +645,7 @@ def verify_export_file(
     """Offline verification: an export file, a signed checkpoint and a verifier key; no database."""
     verifier = Verifier.parse(verifier_key)
     Checkpoint.open(checkpoint_note, verifier)  # fail early on a bad note
+    _check_genesis_key(path, verifier_key)
     try:
         size_hint = path.stat().st_size // 1000
         with path.open("rb") as source:

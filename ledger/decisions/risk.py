@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.decisions.rules import INVERTED_RISK_FACTORS, RISK_FACTORS, TIERS, ScoringRules, Tier
+from ledger.encoding.numbers import decimal_text
 
 HUNDRED = Decimal(100)
 
@@ -32,8 +33,8 @@ class FactorResult:
     def advice(self) -> str:
         """What an engineer can do about this factor, in one line."""
         if self.name in INVERTED_RISK_FACTORS:
-            return f"raising {self.name} by 10 lowers the score by {self.weight * 10}"
-        return f"lowering {self.name} by 10 lowers the score by {self.weight * 10}"
+            return f"raising {self.name} by 10 lowers the score by {decimal_text(self.weight * 10)}"
+        return f"lowering {self.name} by 10 lowers the score by {decimal_text(self.weight * 10)}"
 
 
 @dataclass(frozen=True)

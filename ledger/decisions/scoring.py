@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from ledger.decisions.rules import INVERTED_SUBSCORES, SUBSCORES, ScoringRules, SeverityEffect
+from ledger.encoding.numbers import decimal_text
 
 Band = Literal["green", "yellow", "red"]
 
@@ -90,6 +91,14 @@ def iteration_index(
     return IndexResult(tuple(parts), index)
 
 
+def _t(number: Decimal | None) -> str:
+    """Numbers in hashed prose use the one written form, as numbers in hashed fields do."""
+    return "none" if number is None else decimal_text(number)
+
+
+_SEVERITY_ORDER = ("low", "medium", "high", "critical")
+
+
 def resolve_gates(
     declared: Sequence[tuple[str, Decimal, Decimal | None, Decimal | None, str]], rules: ScoringRules
 ) -> list[GateInput]:
@@ -109,7 +118,9 @@ def resolve_gates(
             minimum = rule.threshold if minimum is None else max(minimum, rule.threshold)
         else:
             maximum = rule.threshold if maximum is None else min(maximum, rule.threshold)
-        out.append(GateInput(name, observed, minimum, maximum, rule.severity, "policy"))
+        # The policy may raise a gate's severity, never lower what the decision file declared.
+        severity = max(severity, rule.severity, key=_SEVERITY_ORDER.index)
+        out.append(GateInput(name, observed, minimum, maximum, severity, "policy"))
     for rule in catalogue.values():
         if rule.required:
             bound = (rule.threshold, None) if rule.direction == "min" else (None, rule.threshold)
@@ -123,11 +134,11 @@ def evaluate_gate(gate: GateInput, rules: ScoringRules | None = None) -> GateRes
         return GateResult(gate, False, "required by the policy but not measured", effect)
     if gate.minimum is not None and gate.observed < gate.minimum:
         return GateResult(
-            gate, False, f"observed {gate.observed} is below the minimum {gate.minimum}", effect
+            gate, False, f"observed {_t(gate.observed)} is below the minimum {_t(gate.minimum)}", effect
         )
     if gate.maximum is not None and gate.observed > gate.maximum:
         return GateResult(
-            gate, False, f"observed {gate.observed} is above the maximum {gate.maximum}", effect
+            gate, False, f"observed {_t(gate.observed)} is above the maximum {_t(gate.maximum)}", effect
         )
     return GateResult(gate, True, "within bounds", effect)
 
@@ -139,13 +150,13 @@ def band_for(index: Decimal, gates: Sequence[GateResult], rules: ScoringRules) -
     """
     reasons: list[str] = [f"hard gate {g.gate.name} failed: {g.reason}" for g in gates if g.blocks]
     if index <= rules.parity:
-        reasons.append(f"index {index} shows no net gain over the baseline ({rules.parity})")
+        reasons.append(f"index {_t(index)} shows no net gain over the baseline ({_t(rules.parity)})")
     if reasons:
         return BandResult("red", tuple(reasons))
     green_at = rules.parity + rules.green_margin
     if index >= green_at:
-        return BandResult("green", (f"all gates pass and index {index} is at least {green_at}",))
+        return BandResult("green", (f"all gates pass and index {_t(index)} is at least {_t(green_at)}",))
     return BandResult(
         "yellow",
-        (f"all gates pass and index {index} gains over the baseline but is below {green_at}",),
+        (f"all gates pass and index {_t(index)} gains over the baseline but is below {_t(green_at)}",),
     )

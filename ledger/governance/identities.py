@@ -29,22 +29,22 @@ def _key(text: object) -> bytes:
         raise RefusedError(str(exc), rule="public_key") from None
 
 
-@handles("ledger.init")
+@handles("ledger.init", frozenset({"origin", "verifier_key"}))
 def _init(state: GovernanceState, entry: Entry) -> None:
     if entry.seq != 0:
         raise RefusedError("ledger.init may only be the first entry", rule="ledger.init")
 
 
-@handles("identity.added")
+@handles("identity.added", frozenset({"name", "roles", "public_key", "actor"}))
 def _added(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     name, actor = field_of(p, "name"), field_of(p, "actor")
     roles = field_of(p, "roles", list)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise RefusedError(f"identity name {name!r} is not allowed", rule="identity.added")
     if (
         not roles
-        or not all(isinstance(r, str) and _ROLE.match(r) for r in roles)
+        or not all(isinstance(r, str) and _ROLE.fullmatch(r) for r in roles)
         or len(set(roles)) != len(roles)
     ):
         raise RefusedError("roles must be a non-empty list of distinct role names", rule="identity.added")
@@ -66,7 +66,7 @@ def _added(state: GovernanceState, entry: Entry) -> None:
     state.identities[name] = Identity(name, frozenset(roles), key, entry.seq)
 
 
-@handles("identity.key_rotated")
+@handles("identity.key_rotated", frozenset({"name", "public_key", "actor"}))
 def _rotated(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     name, actor = field_of(p, "name"), field_of(p, "actor")
@@ -81,7 +81,7 @@ def _rotated(state: GovernanceState, entry: Entry) -> None:
     subject.public_key = key
 
 
-@handles("identity.revoked")
+@handles("identity.revoked", frozenset({"name", "actor"}))
 def _revoked(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     name, actor = field_of(p, "name"), field_of(p, "actor")
@@ -95,7 +95,7 @@ def _revoked(state: GovernanceState, entry: Entry) -> None:
     subject.revoked = True
 
 
-@handles("policy.adopted")
+@handles("policy.adopted", frozenset({"policy_id", "version", "sha256", "text", "actor"}))
 def _adopted(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     actor, text, sha = field_of(p, "actor"), field_of(p, "text"), field_of(p, "sha256")

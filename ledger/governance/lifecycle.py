@@ -109,7 +109,7 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
     state.by_version[key] = leaf
 
 
-@handles("release.approval")
+@handles("release.approval", frozenset({"decision", "approver", "role", "verdict", "comment"}))
 def _approval(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
@@ -182,7 +182,7 @@ def _canary_criteria(d: DecisionState, summary: dict[str, Any]) -> list[str]:
     return failures
 
 
-@handles("release.canary_started")
+@handles("release.canary_started", frozenset({"decision", "actor"}))
 def _canary_started(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
@@ -202,7 +202,7 @@ def _canary_started(state: GovernanceState, entry: Entry) -> None:
     _note(d, entry, actor, "canary started")
 
 
-@handles("release.canary_result")
+@handles("release.canary_result", frozenset({"decision", "verdict", "summary", "actor"}))
 def _canary_result(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
@@ -214,6 +214,11 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError(f"{d.ref} is {d.phase}; no canary is running", rule="lifecycle")
     if verdict not in ("pass", "fail"):
         raise RefusedError("verdict must be pass or fail", rule="release.canary_result")
+    for metric, value in summary.items():
+        try:
+            parse_decimal_text(value)
+        except NotExactError:
+            raise RefusedError(f"summary metric {metric!r} is not a decimal string", rule="payload") from None
     failures = _canary_criteria(d, summary)
     if verdict == "pass" and failures:
         raise RefusedError(
@@ -246,7 +251,10 @@ def promotion_outcome(
     return outcome
 
 
-@handles("release.promoted")
+@handles(
+    "release.promoted",
+    frozenset({"decision", "actor", "policy_sha256", "supersedes", "break_glass", "reason"}),
+)
 def _promoted(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
@@ -298,7 +306,7 @@ def _promoted(state: GovernanceState, entry: Entry) -> None:
     )
 
 
-@handles("release.rolled_back")
+@handles("release.rolled_back", frozenset({"decision", "to_version", "reason", "actor"}))
 def _rolled_back(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))

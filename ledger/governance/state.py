@@ -92,11 +92,17 @@ class DecisionState:
 
 Handler = Callable[["GovernanceState", Entry], None]
 HANDLERS: dict[str, Handler] = {}
+# The members each kind's payload may hold (besides ``signature`` / ``attestation``). Nothing
+# unchecked can ride along in a hashed entry; release.decision is checked by re-evaluation.
+MEMBERS: dict[str, frozenset[str]] = {}
+AUTHORSHIP = frozenset({"signature", "attestation"})
 
 
-def handles(kind: str) -> Callable[[Handler], Handler]:
+def handles(kind: str, members: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         HANDLERS[kind] = handler
+        if members is not None:
+            MEMBERS[kind] = members
         return handler
 
     return register
@@ -149,9 +155,15 @@ class GovernanceState:
         moment = parse_time(entry.time)
         if self.last_time is not None and moment < self.last_time:
             raise RefusedError(f"time {entry.time} is before the previous entry's", rule="time")
+        if (entry.seq == 0) != (entry.kind == "ledger.init"):
+            raise RefusedError("the first entry, and only the first, is ledger.init", rule="ledger.init")
         handler = HANDLERS.get(entry.kind)
         if handler is None:
             raise RefusedError(f"unknown entry kind {entry.kind!r}", rule="kind")
+        allowed = MEMBERS.get(entry.kind)
+        if allowed is not None and set(entry.payload) - allowed - AUTHORSHIP:
+            extra = sorted(set(entry.payload) - allowed - AUTHORSHIP)
+            raise RefusedError(f"{entry.kind} payloads may not hold {extra}", rule="payload")
         handler(self, entry)
         self.size += 1
         self.last_time = moment

@@ -93,7 +93,7 @@ def _admin_or_self(state: GovernanceState, actor: str, subject: str, rule: str) 
         raise RefusedError(f"{actor} may manage only their own tokens (admins manage all)", rule=rule)
 
 
-@handles("token.issued")
+@handles("token.issued", frozenset({"token_id", "identity", "secret_sha256", "actor", "expires_at"}))
 def _issued(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     token_id, identity, digest = (
@@ -117,7 +117,7 @@ def _issued(state: GovernanceState, entry: Entry) -> None:
     state.tokens[token_id] = TokenRecord(token_id, identity, digest, issued, expires_at)
 
 
-@handles("token.revoked")
+@handles("token.revoked", frozenset({"token_id", "actor"}))
 def _revoked(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     token_id, actor = field_of(p, "token_id"), field_of(p, "actor")

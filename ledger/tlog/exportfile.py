@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from ledger.errors import FormatError
+from ledger.errors import FormatError, VerificationError
 from ledger.tlog.verify import Chunk
 
 CHUNK_ENTRIES = 4096
@@ -32,7 +32,9 @@ def read_export_chunks(source: BinaryIO, chunk_entries: int = CHUNK_ENTRIES) -> 
     blobs: list[bytes] = []
     for number, line in enumerate(source):
         if not line.endswith(b"\n"):
-            raise FormatError(f"export line {number + 1} is not terminated by a newline (truncated file?)")
+            raise VerificationError(
+                "the export's last line is cut short (no newline): the file was truncated", index=number
+            )
         blobs.append(line[:-1])
         if len(blobs) == chunk_entries:
             yield first, blobs, None
