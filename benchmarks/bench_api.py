@@ -21,7 +21,6 @@ import base64
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any
 import httpx
 
 from ledger.clock import SystemClock
-from ledger.decisions.record import parse_decision_text
+from ledger.decisions.record import json_ready, parse_decision_text
 from ledger.governance import actions
 from ledger.keys import write_private_key
 from ledger.service import LedgerService
@@ -68,19 +67,7 @@ def _decision(version: str) -> dict[str, Any]:
     text = (resources.files("ledger.demo") / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data.update(version=version, artifact_digest="sha256:" + os.urandom(32).hex(), requested_by=ALICE)
-    return _jsonable(data)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat().replace("+00:00", "Z")
-    if type(value).__name__ == "Decimal":
-        return str(value)
-    return value
+    return json_ready(data)
 
 
 def _free_port() -> int:

@@ -427,16 +427,7 @@ class LedgerService:
 
     def verify_meaning(self) -> GovernanceState:
         """Replay every entry through the governance rules; name the first that was not allowed."""
-        state = GovernanceState()
-        for first, blobs, _ in self.store.entry_chunks():
-            for offset, data in enumerate(blobs):
-                try:
-                    state.apply(Entry.parse(data))
-                except LedgerError as exc:
-                    raise VerificationError(
-                        f"not allowed by the ledger's rules: {exc}", index=first + offset
-                    ) from None
-        return state
+        return replay_meaning(self.store.entry_chunks())
 
     # -- reading ----------------------------------------------------------------------------
 

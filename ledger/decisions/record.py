@@ -99,6 +99,20 @@ def parse_request(data: Any) -> DecisionRequest:
         raise DecisionInputError(field, message) from None
 
 
+def json_ready(value: Any) -> Any:
+    """Decision data as plain JSON values (what a pipeline sends to the API): decimals as
+    strings, times as RFC 3339 text."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_ready(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat()).replace("+00:00", "Z")
+    return value
+
+
 def _rounded(index: Decimal) -> str:
     """The index rounded half-up to a whole number, as the seed's table shows it."""
     return str(index.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.decisions.record import parse_decision_text
+from ledger.decisions.record import json_ready, parse_decision_text
 from ledger.governance import actions
 from tests.api.conftest import Api
 
@@ -26,19 +26,7 @@ ALICE, BOB, CAROL, ERIN, RITA = (
 def decision_json(filename: str, **override: Any) -> dict[str, Any]:
     data = parse_decision_text((resources.files("ledger.demo") / filename).read_text())
     data.update(override)
-    return _jsonable(data)  # what a pipeline would send: plain JSON strings and numbers
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat().replace("+00:00", "Z")
-    if type(value).__name__ == "Decimal":
-        return str(value)
-    return value
+    return json_ready(data)  # what a pipeline would send: plain JSON strings and numbers
 
 
 def submit(api: Api, filename: str, who: str = ALICE, **override: Any) -> dict[str, Any]:
