@@ -254,6 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="create a fresh database on this PostgreSQL server, run there, and drop it afterwards",
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--load-clients", type=int, default=32)
@@ -261,7 +268,36 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels, requests = ((1, 8), 40) if args.quick else ((1, 8, 32), 400)
     seconds = 5.0 if args.quick else args.load_seconds
-    server = Server(args.db, args.workers)
+    scratch = _create_database(args.postgres) if args.postgres else None
+    try:
+        return _measure(args, levels, requests, seconds, scratch or args.db)
+    finally:
+        if scratch is not None:
+            _drop_database(args.postgres, scratch)
+
+
+def _create_database(server_url: str) -> str:
+    import psycopg
+
+    name = f"rledger_bench_{os.getpid()}_{int(time.time())}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = server_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def _drop_database(server_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _measure(
+    args: argparse.Namespace, levels: tuple[int, ...], requests: int, seconds: float, db: str | None
+) -> int:
+    server = Server(db, args.workers)
     try:
         backend = "PostgreSQL" if server.db_url.startswith("postgresql") else "SQLite"
         print(f"API benchmark on {backend}, {args.workers} worker(s), {os.cpu_count()} cpu(s)")

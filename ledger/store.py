@@ -1,8 +1,13 @@
 """Storage: the one module of ``ledger`` that speaks SQL.
 
 Tables are declared with SQLModel; the hot paths use SQLAlchemy Core on the same tables.
+They are created, with their guard triggers, by the Alembic migrations in ``ledger/migrations``
+(tests check that the two agree). The same code runs on SQLite and PostgreSQL; what differs
+(how the write lock is taken, the read isolation level, connection options) is kept here.
 Everything is append-only, enforced by triggers in the database itself, and one append is
 one transaction that ends with a new signed checkpoint: it lands whole or not at all.
+Writers queue for that transaction across processes and machines (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: a transaction-scoped advisory lock).
 
     ledger_meta         origin and verifier key, written once at init
     ledger_entries      seq, leaf hash, kind, the exact entry bytes
@@ -13,8 +18,8 @@ one transaction that ends with a new signed checkpoint: it lands whole or not at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,10 +38,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
+    make_url,
     select,
     tuple_,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from ledger.errors import (
@@ -44,6 +52,7 @@ from ledger.errors import (
     DuplicateDecisionError,
     NotInitializedError,
     StorageError,
+    VerificationError,
 )
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import GENESIS_PREV, Entry
@@ -143,52 +152,38 @@ class DecisionRef:
     leaf_hex: str
 
 
-_UNIQUE_COLUMNS = {
-    "ledger_meta": ["key"],
-    "ledger_entries": ["seq", "leaf_hash"],
-    "ledger_nodes": ["id"],
-    "ledger_checkpoints": ["size"],
-    "ledger_decisions": ["seq", "model = NEW.model AND version"],
-}
+class UnreachableDatabaseError(StorageError):
+    """The database could not be reached or opened at all (as opposed to refusing a statement)."""
 
 
-def _append_only_sqlite(table: str) -> list[str]:
-    clash = " OR ".join(f"{column} = NEW.{column.split()[-1]}" for column in _UNIQUE_COLUMNS[table])
-    return [
-        # INSERT OR REPLACE deletes the clashing row without firing delete triggers.
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
-        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-    ]
+SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 
 
-_PG_GUARD = """
-CREATE OR REPLACE FUNCTION rledger_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql
-"""
+def database_url(url: str) -> URL:
+    """Parse and check a database URL; ``postgresql://`` and ``postgres://`` mean psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"{url!r} is not a database URL; expected {SUPPORTED_URLS}") from None
+    driver = parsed.drivername
+    if driver in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if driver == "postgresql+psycopg" or driver in ("sqlite", "sqlite+pysqlite"):
+        return parsed
+    shown = parsed.render_as_string(hide_password=True)
+    raise StorageError(f"unsupported database URL {shown!r}; expected {SUPPORTED_URLS}")
 
 
-def _append_only_postgres(table: str) -> list[str]:
-    return [
-        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION rledger_append_only()",
-        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
-        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION rledger_append_only()",
-    ]
+def _reason(exc: BaseException) -> str:
+    """A driver's error message on one line (psycopg's span several)."""
+    inner = getattr(exc, "orig", None) or exc
+    return " ".join(str(inner).split()) or type(inner).__name__
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -206,7 +201,51 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {"application_name": "rledger"}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = 10
+    if "prepare_threshold" in parsed.query:
+        # psycopg's own option, not libpq's: ``none`` stops server-side prepared statements,
+        # which a PgBouncer older than 1.21 in transaction mode cannot route.
+        value = str(parsed.query["prepare_threshold"]).strip().lower()
+        if value not in ("", "none", "off") and not value.isdigit():
+            raise StorageError(f"prepare_threshold must be a number or none, not {value!r}")
+        connect_args["prepare_threshold"] = int(value) if value.isdigit() else None
+        parsed = parsed.difference_update_query(["prepare_threshold"])
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _stage(
+    tree: CompactRange,
+    entry: Entry,
+    decision: tuple[str, str] | None,
+    entry_rows: list[dict[str, Any]],
+    node_rows: list[dict[str, Any]],
+    decision_rows: list[dict[str, Any]],
+) -> str:
+    """Add one entry to the tree and to the rows to insert; return its leaf hash in hex."""
+    leaf = entry.leaf_hash
+    for node_id, value in tree.append(leaf):
+        if node_id[0] > 0:
+            node_rows.append({"id": node_key(node_id), "hash": value})
+    entry_rows.append({"seq": entry.seq, "leaf_hash": leaf, "kind": entry.kind, "body": entry.data})
+    if decision is not None:
+        model, version = decision
+        decision_rows.append({"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()})
+    return leaf.hex()
+
+
+def _insert_rows(
+    conn: Connection,
+    entry_rows: list[dict[str, Any]],
+    node_rows: list[dict[str, Any]],
+    decision_rows: list[dict[str, Any]],
+) -> None:
+    conn.execute(insert(_entries), entry_rows)
+    if node_rows:
+        conn.execute(insert(_nodes), node_rows)
+    if decision_rows:
+        conn.execute(insert(_decisions), decision_rows)
 
 
 class LedgerStore:
@@ -219,7 +258,10 @@ class LedgerStore:
         try:
             return cls(make_engine(url))
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise StorageError(f"cannot open database {url!r}: {exc}") from None
+            shown = url
+            with suppress(StorageError):
+                shown = database_url(url).render_as_string(hide_password=True)
+            raise StorageError(f"cannot open database {shown!r}: {_reason(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -228,59 +270,114 @@ class LedgerStore:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except DBAPIError as exc:
+            raise UnreachableDatabaseError(
+                f"cannot connect to the database {self.url}: {_reason(exc)}"
+            ) from None
+        with conn:
+            yield conn
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
-        except OperationalError as exc:
-            raise StorageError(f"database error: {exc.orig}") from None
+        """A read transaction that sees one snapshot (SQLite's always does; PostgreSQL's
+        default READ COMMITTED would give each statement its own)."""
+        with self._connection() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            try:
+                with conn.begin():
+                    yield conn
+            except DBAPIError as exc:
+                raise StorageError(f"database error: {_reason(exc)}") from None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(rledger_write=True)
+        """The one write transaction: appends, migrations and imports queue here, one at a time,
+        across processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock)."""
+        with self._connection() as conn:
+            conn.execution_options(rledger_write=True)
+            try:
                 with conn.begin():
                     if self.dialect == "postgresql":
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})")
                     yield conn
-        except OperationalError as exc:
-            raise StorageError(f"database error: {exc.orig}") from None
+            except IntegrityError:
+                raise
+            except DBAPIError as exc:
+                raise StorageError(f"database error: {_reason(exc)}") from None
 
     # -- schema ---------------------------------------------------------------------------
 
-    def create_schema(self) -> None:
+    def migrate(self, target: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to ``target`` (creating it in an empty database), in one
+        transaction under the append lock. Returns the revisions before and after."""
+        from alembic.util import CommandError
+
+        from ledger import migrations
+
         try:
-            SQLModel.metadata.create_all(
-                self.engine, tables=[_meta, _entries, _nodes, _checkpoints, _decisions]
-            )
             with self._write() as conn:
-                if self.dialect == "postgresql":
-                    conn.exec_driver_sql(_PG_GUARD)
-                    statements = [s for t in LEDGER_TABLES for s in _append_only_postgres(t)]
-                else:
-                    statements = [s for t in LEDGER_TABLES for s in _append_only_sqlite(t)]
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-        except OperationalError as exc:
-            raise StorageError(f"cannot create the ledger schema: {exc.orig}") from None
+                before = migrations.current(conn)
+                if before != migrations.head() or target != "head":
+                    migrations.upgrade(conn, target)
+                after = migrations.current(conn)
+        except UnreachableDatabaseError:
+            raise
+        except CommandError as exc:  # e.g. a schema newer than this code knows
+            raise StorageError(
+                f"cannot migrate the ledger schema in {self.url}: {_reason(exc)} "
+                f"(this version of rledger knows migrations up to {migrations.head()})"
+            ) from None
+        except (StorageError, IntegrityError) as exc:
+            raise StorageError(f"cannot migrate the ledger schema in {self.url}: {_reason(exc)}") from None
+        return before, after
+
+    def create_schema(self) -> None:
+        """The ledger's tables and guard triggers, by running the migrations up to head."""
+        self.migrate()
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at (None: no ledger schema yet)."""
+        from ledger import migrations
+
+        with self._read() as conn:
+            return migrations.current(conn)
+
+    def _has_ledger(self) -> bool:
+        with self._read() as conn:
+            return bool(inspect(conn).has_table("ledger_meta"))
 
     def is_initialized(self) -> bool:
+        """Whether a ledger lives here. A database that cannot be reached raises StorageError."""
         try:
-            with self._read() as conn:
-                return conn.execute(select(_meta.c.value).where(_meta.c.key == "origin")).first() is not None
-        except (StorageError, SQLAlchemyError):
+            self.meta()
+        except NotInitializedError:
             return False
+        return True
 
     def meta(self) -> dict[str, str]:
         try:
             with self._read() as conn:
                 rows = conn.execute(select(_meta.c.key, _meta.c.value)).all()
+        except UnreachableDatabaseError:
+            raise
         except StorageError:
-            raise NotInitializedError("no ledger here; run `rledger init --origin NAME` first") from None
+            if self._has_ledger():
+                raise
+            rows = []
         if not rows:
-            raise NotInitializedError("no ledger here; run `rledger init --origin NAME` first")
+            raise NotInitializedError(
+                f"no ledger in {self.url}; run `rledger init --origin NAME` or `rledger import` first"
+            )
         return {key: value for key, value in rows}
 
     # -- appending --------------------------------------------------------------------------
@@ -363,29 +460,72 @@ class LedgerStore:
         decision_rows: list[dict[str, Any]] = []
         for item in pending:
             entry = Entry.create(tree.size, prev, item.time or moment, item.kind, item.payload)
-            leaf = entry.leaf_hash
-            for node_id, value in tree.append(leaf):
-                if node_id[0] > 0:
-                    node_rows.append({"id": node_key(node_id), "hash": value})
-            entry_rows.append({"seq": entry.seq, "leaf_hash": leaf, "kind": entry.kind, "body": entry.data})
-            if item.decision is not None:
-                model, version = item.decision
-                decision_rows.append(
-                    {"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()}
-                )
+            prev = _stage(tree, entry, item.decision, entry_rows, node_rows, decision_rows)
             entries.append(entry)
-            prev = leaf.hex()
         if check is not None:
             check(entries, lambda start: self._bodies_from(conn, start))
-        conn.execute(insert(_entries), entry_rows)
-        if node_rows:
-            conn.execute(insert(_nodes), node_rows)
-        if decision_rows:
-            conn.execute(insert(_decisions), decision_rows)
+        _insert_rows(conn, entry_rows, node_rows, decision_rows)
         checkpoint = Checkpoint(origin, tree.size, tree.root())
         note = checkpoint.sign(signer)
         conn.execute(insert(_checkpoints), [{"size": checkpoint.size, "root": checkpoint.root, "note": note}])
         return AppendResult(tuple(entries), checkpoint, note)
+
+    def import_log(
+        self,
+        origin: str,
+        verifier_key: str,
+        chunks: Iterable[list[bytes]],
+        signer: Signer,
+        expected: Checkpoint,
+        decision_of: Callable[[Entry], tuple[str, str] | None],
+    ) -> tuple[Checkpoint, str]:
+        """Write a verified log's exact entry bytes into an empty database, then one checkpoint
+        of the whole tree signed by ``signer``: one transaction, so it lands whole or not at all.
+
+        The caller has verified the entries already; here each is parsed, chained and hashed
+        again as it is written, and the transaction is abandoned unless the tree comes out as
+        ``expected`` (so a file that changed between verifying and importing is refused).
+        """
+        self.create_schema()
+        try:
+            with self._write() as conn:
+                if any(conn.execute(select(t.c[0]).limit(1)).first() for t in (_meta, _entries)):
+                    raise AlreadyInitializedError(
+                        f"{self.url} already holds a ledger; import needs an empty database"
+                    )
+                conn.execute(
+                    insert(_meta),
+                    [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}],
+                )
+                tree, prev = CompactRange(), GENESIS_PREV
+                for blobs in chunks:
+                    entry_rows: list[dict[str, Any]] = []
+                    node_rows: list[dict[str, Any]] = []
+                    decision_rows: list[dict[str, Any]] = []
+                    for data in blobs:
+                        entry = Entry.parse(data)
+                        if entry.seq != tree.size or entry.prev != prev:
+                            raise VerificationError(
+                                "the export changed while it was being imported", index=tree.size
+                            )
+                        prev = _stage(tree, entry, decision_of(entry), entry_rows, node_rows, decision_rows)
+                    if entry_rows:
+                        _insert_rows(conn, entry_rows, node_rows, decision_rows)
+                checkpoint = Checkpoint(origin, tree.size, tree.root())
+                if checkpoint.size != expected.size or checkpoint.root != expected.root:
+                    raise VerificationError(
+                        "the export changed while it was being imported: its tree is not the verified one",
+                        expected=f"{expected.size} {expected.root.hex()}",
+                        actual=f"{checkpoint.size} {checkpoint.root.hex()}",
+                    )
+                note = checkpoint.sign(signer)
+                conn.execute(
+                    insert(_checkpoints), [{"size": checkpoint.size, "root": checkpoint.root, "note": note}]
+                )
+        except IntegrityError as exc:
+            raise StorageError(f"the database refused the import: {_reason(exc)}") from None
+        self._origin = origin
+        return checkpoint, note
 
     def _bodies_from(self, conn: Connection, start: int) -> list[bytes]:
         rows = conn.execute(select(_entries.c.body).where(_entries.c.seq >= start).order_by(_entries.c.seq))

@@ -92,7 +92,8 @@ class Gate(Frozen):
     observed: Exact
     min: Exact | None = None
     max: Exact | None = None
-    severity: Literal["low", "medium", "high", "critical"] = "high"
+    # Left out, a catalogue gate takes the policy's severity and any other gate is "high".
+    severity: Literal["low", "medium", "high", "critical"] | None = None
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> Gate:

@@ -99,8 +99,11 @@ def _t(number: Decimal | None) -> str:
 _SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
+DEFAULT_SEVERITY = "high"
+
+
 def resolve_gates(
-    declared: Sequence[tuple[str, Decimal, Decimal | None, Decimal | None, str]], rules: ScoringRules
+    declared: Sequence[tuple[str, Decimal, Decimal | None, Decimal | None, str | None]], rules: ScoringRules
 ) -> list[GateInput]:
     """Merge the decision's gates with the policy's catalogue; the stricter bound wins.
 
@@ -112,15 +115,15 @@ def resolve_gates(
     for name, observed, minimum, maximum, severity in declared:
         rule = catalogue.pop(name, None)
         if rule is None:
-            out.append(GateInput(name, observed, minimum, maximum, severity))
+            out.append(GateInput(name, observed, minimum, maximum, severity or DEFAULT_SEVERITY))
             continue
         if rule.direction == "min":
             minimum = rule.threshold if minimum is None else max(minimum, rule.threshold)
         else:
             maximum = rule.threshold if maximum is None else min(maximum, rule.threshold)
         # The policy may raise a gate's severity, never lower what the decision file declared.
-        severity = max(severity, rule.severity, key=_SEVERITY_ORDER.index)
-        out.append(GateInput(name, observed, minimum, maximum, severity, "policy"))
+        stated = max(severity or rule.severity, rule.severity, key=_SEVERITY_ORDER.index)
+        out.append(GateInput(name, observed, minimum, maximum, stated, "policy"))
     for rule in catalogue.values():
         if rule.required:
             bound = (rule.threshold, None) if rule.direction == "min" else (None, rule.threshold)
