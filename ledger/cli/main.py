@@ -32,7 +32,15 @@ def cli(ctx: click.Context, home: str | None, database_url: str | None, verbose:
 
 
 def _register() -> None:
-    from ledger.cli import admin_cmds, api_cmds, decision_cmds, demo_cmd, log_cmds, release_cmds
+    from ledger.cli import (
+        admin_cmds,
+        api_cmds,
+        db_cmds,
+        decision_cmds,
+        demo_cmd,
+        log_cmds,
+        release_cmds,
+    )
 
     commands = (
         *log_cmds.COMMANDS,
@@ -40,6 +48,7 @@ def _register() -> None:
         *release_cmds.COMMANDS,
         *admin_cmds.COMMANDS,
         *api_cmds.COMMANDS,
+        *db_cmds.COMMANDS,
     )
     for command in (*commands, demo_cmd.demo):
         cli.add_command(command)
