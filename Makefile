@@ -1,12 +1,29 @@
 PYTHON ?= python
+PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-core bench-api bench-load bench-reports
 
-# Full benchmarks: a 1,000,000-entry ledger, about ten minutes on a quiet 2-core machine.
-# They print ratios against baselines measured in the same run and never fail on a time.
-bench:
-	$(PYTHON) -m benchmarks.run_all
+# Every benchmark, full size: the ledger core (a 1,000,000-entry ledger), the HTTP API, the
+# load test on PostgreSQL, and the PDF reports. Each prints ratios against a baseline measured
+# in the same run and never fails on a time. About 20 minutes on a quiet 2-core machine.
+bench: bench-core bench-api bench-load bench-reports
 
-# The same code at small sizes, in well under a minute: a smoke test for CI and development.
+# The same code at small sizes, in a couple of minutes: a smoke test.
 bench-quick:
 	$(PYTHON) -m benchmarks.run_all --quick
+	$(PYTHON) -m benchmarks.bench_api --quick
+	$(PYTHON) -m benchmarks.bench_reports --quick
+
+bench-core:
+	$(PYTHON) -m benchmarks.run_all
+
+# Submit and get latency under 1, 8 and 32 clients against /healthz, on the embedded SQLite default.
+bench-api:
+	$(PYTHON) -m benchmarks.bench_api --load-seconds 20
+
+# 32 clients for 60 s mixing submits, approvals, reads and proofs, PostgreSQL, 2 workers.
+bench-load:
+	$(PYTHON) -m benchmarks.bench_api --skip-latency --postgres $(PG_SERVER) --workers 2 --load-seconds 60
+
+bench-reports:
+	$(PYTHON) -m benchmarks.bench_reports
