@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import problems
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
-from api.routes import decisions, identities, ledger_routes, ops, policies_routes
+from api.routes import decisions, identities, ledger_routes, ops, policies_routes, reports
 from ledger import __version__
 from ledger.clock import SystemClock
 from ledger.keys import read_private_key
@@ -34,7 +34,7 @@ def create_app(service: LedgerService) -> FastAPI:
     app.state.idempotency = IdempotencyStore(service.store.engine)
     app.middleware("http")(app.state.metrics.middleware)
     problems.install(app)
-    for module in (decisions, ledger_routes, policies_routes, identities, ops):
+    for module in (decisions, ledger_routes, policies_routes, identities, reports, ops):
         app.include_router(module.router)
     return app
 

@@ -20,6 +20,7 @@ from ledger.store import UnreachableDatabaseError
 from ledger.tlog.merkle import ProofError
 from ledger.tlog.note import SignatureError
 from policies.errors import PolicyCaseError, PolicyError, PolicyFileError
+from reports.errors import ReportError, ReportInputError, ReportVerificationError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -86,6 +87,9 @@ STATUS_BY_ERROR: dict[type[Exception], tuple[int, str]] = {
     ProofError: (409, "Proof does not verify"),
     SignatureError: (409, "Checkpoint signature does not verify"),
     UnreachableDatabaseError: (503, "Database unreachable"),
+    ReportError: (422, "Report refused"),
+    ReportInputError: (422, "Invalid report request"),
+    ReportVerificationError: (409, "Report does not verify"),
     PolicyError: (422, "Invalid policy"),
     PolicyFileError: (422, "Invalid policy file"),
     PolicyCaseError: (422, "Invalid policy case"),

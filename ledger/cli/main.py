@@ -40,6 +40,7 @@ def _register() -> None:
         demo_cmd,
         log_cmds,
         release_cmds,
+        report_cmds,
     )
 
     commands = (
@@ -49,6 +50,7 @@ def _register() -> None:
         *admin_cmds.COMMANDS,
         *api_cmds.COMMANDS,
         *db_cmds.COMMANDS,
+        *report_cmds.COMMANDS,
     )
     for command in (*commands, demo_cmd.demo):
         cli.add_command(command)

@@ -163,3 +163,24 @@ def test_concurrent_submissions_and_approvals(api: Api) -> None:
     assert seqs == list(range(before, before + 24))
     for item in acknowledged:
         assert json.loads(api.team.store.entry(item["seq"]) or b"{}")["seq"] == item["seq"]
+
+
+def test_reports_download_as_pdfs_that_verify(api: Api) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    submit(api, "01-support-summarizer-1.1.yaml")
+    h = api.headers(ERIN)  # auditors fetch reports
+    release = api.client.get("/v1/reports/release/support-summarizer@1.1", headers=h)
+    assert release.status_code == 200 and release.headers["content-type"] == "application/pdf"
+    assert release.content.startswith(b"%PDF")
+    assert "evidence.json" in PdfReader(io.BytesIO(release.content)).attachments
+    scorecard = api.client.get("/v1/reports/scorecard?model=support-summarizer", headers=h)
+    assert scorecard.status_code == 200 and scorecard.content.startswith(b"%PDF")
+    audit = api.client.get("/v1/reports/audit?from=2026-11-01&to=2026-12-01", headers=h)
+    assert audit.status_code == 200 and audit.content.startswith(b"%PDF")
+    bad = api.client.get("/v1/reports/audit?from=2026-13-01&to=2026-12-01", headers=h)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    missing = api.client.get("/v1/reports/release/nope@1", headers=h)
+    assert missing.status_code == 404

@@ -1,0 +1,246 @@
+"""The auditor export's content for a period (pure): summary, verification, decisions, health."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import format_time, parse_time
+from policies.evaluate import ApprovalFact, approval_status
+from reports import fmt, health, policydiff
+from reports.evidence import Figure
+from reports.facts import DecisionFacts, LedgerFacts
+from reports.period import Period, parse_period
+
+REPORT_TYPE = "audit"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _in_scope(d: DecisionFacts, model: str | None) -> bool:
+    return model is None or d.model == model
+
+
+def _retro(facts: LedgerFacts, d: DecisionFacts, as_of: str) -> dict[str, Any]:
+    policy = facts.policies.get(d.policy_sha)
+    rule = policy.loaded.policy.break_glass if policy else None
+    deadline = ""
+    overdue = False
+    if rule is not None and d.promoted_at is not None:
+        due = parse_time(d.promoted_at) + timedelta(hours=rule.retrospective_within_hours)
+        deadline = format_time(due)
+        overdue = d.break_glass_open and parse_time(as_of) > due
+    retro = next((a for a in d.approvals if a.retrospective), None)
+    if d.break_glass_open:
+        status = "AWAITING retrospective approval" + (" (OVERDUE)" if overdue else "")
+    elif retro is not None:
+        status = f"retrospective {retro.verdict} by {retro.approver} ({retro.role}) {fmt.when(retro.time)}"
+    else:
+        status = "closed"
+    return {
+        "decision": d.ref,
+        "promoted": fmt.when(d.promoted_at),
+        "reason": d.break_glass_reason,
+        "roles": ", ".join(rule.retrospective_roles) if rule else "-",
+        "deadline": fmt.when(deadline) if deadline else "-",
+        "status": status,
+        "open": d.break_glass_open,
+    }
+
+
+def _missing(d: DecisionFacts) -> str:
+    facts = [ApprovalFact(a.approver, a.role, a.verdict, parse_time(a.time)) for a in d.approvals]  # type: ignore[arg-type]
+    return approval_status(d.requirements, facts).describe_missing()
+
+
+def _open_items(facts: LedgerFacts, scope: list[DecisionFacts], as_of: str) -> list[dict[str, str]]:
+    items = []
+    for d in scope:
+        if d.break_glass_open:
+            items.append(
+                {"decision": d.ref, "item": "break-glass promotion: " + _retro(facts, d, as_of)["status"]}
+            )
+        if d.phase == "pending_approval":
+            items.append({"decision": d.ref, "item": f"awaiting approval: {_missing(d) or 'none missing'}"})
+        elif d.phase in ("approved", "canary_passed"):
+            items.append({"decision": d.ref, "item": f"{fmt.phase_text(d.phase)} (band {d.band})"})
+        elif d.phase == "canary_started":
+            items.append({"decision": d.ref, "item": "canary running, no result recorded"})
+    return items
+
+
+def _policy_changes(facts: LedgerFacts, period: Period, scope: list[DecisionFacts]) -> list[dict[str, Any]]:
+    changes = []
+    for sha in facts.policy_order:
+        p = facts.policies[sha]
+        if not period.contains_time(p.time):
+            continue
+        previous = facts.policy_before(p.seq)
+        label = f"{p.loaded.policy.policy_id} v{p.loaded.policy.version}"
+        diff = policydiff.structural_diff(previous.loaded, p.loaded) if previous else []
+        changes.append(
+            {
+                "seq": p.seq,
+                "when": fmt.when(p.time),
+                "actor": p.actor,
+                "label": label,
+                "sha256": p.sha256,
+                "previous": (
+                    f"{previous.loaded.policy.policy_id} v{previous.loaded.policy.version}"
+                    if previous
+                    else "none"
+                ),
+                "diff": diff[: policydiff.MAX_SHOWN],
+                "diff_count": len(diff),
+                "impact": policydiff.outcome_changes(previous.loaded, p.loaded, scope) if previous else [],
+            }
+        )
+    return changes
+
+
+def _detail(d: DecisionFacts) -> dict[str, Any]:
+    gates = d.assessment["gates"]
+    rollback = d.payload["rollback"]
+    return {
+        "ref": d.ref,
+        "anchor": "d-" + d.leaf_hex[:16],
+        "leaf_hex": d.leaf_hex,
+        "seq": d.seq,
+        "submitted": fmt.when(d.time),
+        "requested_by": d.requester,
+        "index": d.index,
+        "band": d.band,
+        "tier": d.tier,
+        "risk": d.assessment["risk"]["score"],
+        "escalation": d.assessment["risk"].get("escalation") or "",
+        "phase": fmt.phase_text(d.phase, d.rolled_back_to),
+        "policy": f"{d.payload['policy']['policy_id']} v{d.payload['policy']['version']}",
+        "profile": d.assessment["weights"].get("profile", "custom"),
+        "classification": d.payload["data_sensitivity"]["classification"],
+        "gates": f"{sum(1 for g in gates if g['passed'])} of {len(gates)} pass"
+        + "".join(f"; {g['name']} FAILED" for g in gates if not g["passed"]),
+        "rollback": f"{rollback['target_version']} via {rollback.get('mechanism', '-')}",
+        "approvals": [
+            f"{a.approver} ({a.role}) {a.verdict}{' retrospective' if a.retrospective else ''}, "
+            f"{fmt.when(a.time)}, key {a.key_id}, {'verified' if a.signature_verified else 'NOT verified'}"
+            for a in d.approvals
+        ],
+        "events": [
+            {"seq": e.seq, "when": fmt.when(e.time), "actor": e.actor, "summary": e.summary}
+            for e in sorted(d.events, key=lambda e: e.seq)
+        ],
+        "break_glass": d.break_glass,
+    }
+
+
+def _unique(decisions: list[DecisionFacts]) -> list[DecisionFacts]:
+    return sorted({d.leaf_hex: d for d in decisions}.values(), key=lambda d: d.seq)
+
+
+def _health(scope: list[DecisionFacts]) -> list[dict[str, Any]]:
+    return [m.to_json() for m in health.delivery_health(scope)]
+
+
+def context(
+    facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any], extras: dict[str, Any]
+) -> dict[str, Any]:
+    period = parse_period(str(params["from"]), str(params["to"]))
+    model = params.get("model")
+    as_of = facts.entries[checkpoint.size - 1].time
+    everything = [d for d in sorted(facts.decisions.values(), key=lambda d: d.seq) if _in_scope(d, model)]
+    scope = [d for d in everything if period.contains_time(d.time)]
+    # An event can appear on two decisions (a promotion also supersedes): count entries, not events.
+    in_period = {
+        e.seq: e for d in everything for e in d.events if period.contains_time(e.time) and e.seq != d.seq
+    }
+    approvals = [a for d in everything for a in d.approvals if period.contains_time(a.time)]
+    break_glass = [
+        d for d in everything if d.break_glass and d.promoted_at and period.contains_time(d.promoted_at)
+    ]
+    still_open = [d for d in everything if d.break_glass_open]
+    policy_changes = _policy_changes(facts, period, scope)
+    summary = {
+        "decisions": len(scope),
+        "approvals": sum(1 for a in approvals if a.verdict == "approve"),
+        "rejections": sum(1 for a in approvals if a.verdict == "reject"),
+        "promotions": sum(1 for e in in_period.values() if e.kind == "release.promoted"),
+        "rollbacks": sum(1 for e in in_period.values() if e.kind == "release.rolled_back"),
+        "break_glass": len(break_glass),
+        "awaiting_retro": len(still_open),
+        "policy_changes": len(policy_changes),
+    }
+    old = extras.get("old_checkpoint")
+    return {
+        "period": {"from": period.start_text, "to": period.end_text, "label": period.label()},
+        "model": model or "all models",
+        "as_of": fmt.when(as_of),
+        "summary": summary,
+        "break_glass": [_retro(facts, d, as_of) for d in _unique([*break_glass, *still_open])],
+        "policy_changes": policy_changes,
+        "open_items": _open_items(facts, scope, as_of),
+        "decisions": [_detail(d) for d in scope],
+        "health": _health(scope),
+        "health_weights": health.weights_json(),
+        "verification": extras.get("ledger_verification"),
+        "consistency": (
+            {
+                "old_size": old.size,
+                "old_root": _b64(old.root),
+                "hashes": extras.get("consistency_hashes", 0),
+            }
+            if old is not None
+            else None
+        ),
+        "checkpoint": {"size": checkpoint.size, "root": _b64(checkpoint.root)},
+    }
+
+
+def figures(ctx: dict[str, Any]) -> list[Figure]:
+    s = ctx["summary"]
+    out = [
+        Figure("period", "Period", ctx["period"]["label"]),
+        Figure("summary.decisions", "Decisions recorded in the period", str(s["decisions"])),
+        Figure("summary.approvals", "Approvals given in the period", str(s["approvals"])),
+        Figure("summary.rejections", "Rejections given in the period", str(s["rejections"])),
+        Figure("summary.promotions", "Promotions in the period", str(s["promotions"])),
+        Figure("summary.rollbacks", "Rollbacks in the period", str(s["rollbacks"])),
+        Figure("summary.break_glass", "Break-glass promotions in the period", str(s["break_glass"])),
+        Figure(
+            "summary.awaiting_retro",
+            "Break-glass still awaiting retrospective approval",
+            str(s["awaiting_retro"]),
+        ),
+        Figure("summary.policy_changes", "Policy changes in the period", str(s["policy_changes"])),
+    ]
+    for d in ctx["decisions"]:
+        out.append(
+            Figure(
+                f"decision.{d['seq']}",
+                f"{d['ref']} index, band, tier",
+                f"{d['index']} {d['band']} {d['tier']}",
+            )
+        )
+    for m in ctx["health"]:
+        out.append(
+            Figure(
+                f"health.{m['model']}",
+                f"Iteration index {m['model']} (velocity, coverage, regression surface, risk)",
+                f"{m['iteration_index']} ({m['velocity']}, {m['coverage']}, {m['regression_surface']}, "
+                f"{m['deployment_risk']})",
+            )
+        )
+    if ctx["consistency"] is not None:
+        out.append(
+            Figure(
+                "consistency.old_size",
+                "Consistent with earlier checkpoint of size",
+                str(ctx["consistency"]["old_size"]),
+            )
+        )
+    out.append(Figure("checkpoint.size", "Checkpoint tree size", str(ctx["checkpoint"]["size"])))
+    out.append(Figure("checkpoint.root", "Checkpoint root hash", ctx["checkpoint"]["root"]))
+    return out

@@ -1,0 +1,307 @@
+"""Generate a report: snapshot the ledger, choose and prove its entries, recompute, render.
+
+snapshot (as of the latest checkpoint) -> entries the report covers (reports.select)
+-> inclusion proofs from storage -> evidence.json -> checked like a verifier would
+-> content and figures recomputed from the checked evidence (reports.kinds)
+-> charts, HTML (Jinja2) -> PDF/A-3b with evidence.json attached (reports.render)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ledger.errors import LedgerError, NotFoundError
+from ledger.service import LedgerService
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import parse_time
+from reports import audit, charts, fmt, release, scorecard, select, source
+from reports.contract import ContractTerms
+from reports.errors import ReportInputError
+from reports.evidence import Evidence, verify_evidence
+from reports.facts import DECISION
+from reports.kinds import TEMPLATES, Recomputed, recompute
+from reports.period import Period
+from reports.render import PdfJob, RenderedPdf, render_html, software_version, write_pdf
+
+ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
+ROWS_PER_PAGE = 40
+
+
+@contextmanager
+def _no_progress(_total: int, _label: str) -> Iterator[Callable[[int], None]]:
+    yield lambda _done: None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A report ready to render: the finished HTML and its evidence."""
+
+    report_type: str
+    title: str
+    job: PdfJob
+    evidence: Evidence
+    recomputed: Recomputed
+    estimated_pages: int
+
+    @property
+    def covered(self) -> int:
+        return len(self.evidence.entries)
+
+
+def _integrity(
+    ev: Evidence, recomputed: Recomputed, evidence_sha256: str, show_proofs: bool
+) -> dict[str, Any]:
+    cp = Checkpoint.parse_body(ev.checkpoint.split("\n\n", 1)[0] + "\n")
+    rows = []
+    for proof in ev.inclusion_proofs:
+        entry = recomputed.facts.entries[int(proof["leaf_index"])]
+        rows.append(
+            {
+                "seq": entry.seq,
+                "time": fmt.when(entry.time),
+                "kind": entry.kind,
+                "leaf_hex": entry.leaf_hash.hex(),
+                "hashes": proof["hashes"] if show_proofs else [],
+                "depth": len(proof["hashes"]),
+            }
+        )
+    return {
+        "origin": ev.origin,
+        "verifier_key": ev.verifier_key,
+        "checkpoint_note": ev.checkpoint,
+        "size": cp.size,
+        "root_b64": ev.checkpoint.split("\n")[2],
+        "root_hex": cp.root.hex(),
+        "entries": rows,
+        "show_proofs": show_proofs,
+        "evidence_sha256": evidence_sha256,
+        "report_type": ev.report_type,
+    }
+
+
+def _charts(kind: str, ctx: dict[str, Any]) -> dict[str, str]:
+    if kind == release.REPORT_TYPE:
+        rows = ctx["scorecard"]["rows"]
+        history = ctx["history"]
+        this = next((n for n, h in enumerate(history) if h["this"]), None)
+        return {
+            "subscores": charts.subscores(
+                [r["name"] for r in rows],
+                [r["baseline"] for r in rows],
+                [r["candidate"] for r in rows],
+                f"Subscores: baseline v{ctx['scorecard']['baseline_version']} and {ctx['decision']['ref']}",
+            ),
+            "history": charts.index_history(
+                [f"v{h['version']}" for h in history],
+                [h["index"] for h in history],
+                [h["band"] for h in history],
+                this,
+                f"Model Iteration Index of every {ctx['decision']['model']} release (ringed: this one)",
+            ),
+        }
+    if kind == scorecard.REPORT_TYPE:
+        b = ctx["baseline"]
+        return {
+            "composite": charts.composite(
+                [b["release"], *(r["release"] for r in ctx["rows"])],
+                [b["index"], *(r["index"] for r in ctx["rows"])],
+                ["baseline", *(r["band"] for r in ctx["rows"])],
+                "Composite index against the baseline (100 = parity)",
+            )
+        }
+    out = {}
+    for m in ctx["health"]:
+        trend = m["trend"]
+        out[m["model"]] = charts.health_trend(
+            m["model"],
+            [r["decision"].rsplit("@", 1)[1] for r in trend],
+            {
+                "iteration index": [r["iteration_index"] for r in trend],
+                "velocity": [r["velocity"] for r in trend],
+                "coverage": [r["coverage"] for r in trend],
+                "100 - regression surface": [f"{100 - float(r['regression_surface']):.2f}" for r in trend],
+                "100 - deployment risk": [f"{100 - float(r['deployment_risk']):.2f}" for r in trend],
+            },
+            f"Delivery health of {m['model']}: iteration index per release",
+        )
+    return out
+
+
+def _title(kind: str, ctx: dict[str, Any]) -> str:
+    if kind == release.REPORT_TYPE:
+        return f"Release report: {ctx['decision']['ref']}"
+    if kind == scorecard.REPORT_TYPE:
+        return f"Procurement scorecard: {ctx['model']}"
+    return f"Auditor export: {ctx['period']['label']} ({ctx['model']})"
+
+
+def _estimate_pages(kind: str, seqs: list[int], snapshot: source.Snapshot) -> int:
+    decisions = sum(1 for s in seqs if snapshot.entries[s].kind == DECISION)
+    if kind == audit.REPORT_TYPE:
+        return 4 + decisions // 3 + decisions // ROWS_PER_PAGE + len(seqs) // 60
+    return 6 + len(seqs) // 12
+
+
+def _prepare(
+    service: LedgerService,
+    snapshot: source.Snapshot,
+    kind: str,
+    params: dict[str, Any],
+    seqs: list[int],
+    update: Callable[[int], None],
+    *,
+    consistency: dict[str, Any] | None = None,
+    verification: dict[str, Any] | None = None,
+) -> Prepared:
+    seqs = sorted({*seqs, 0, snapshot.size - 1})
+    proofs = source.inclusion_proofs(service, snapshot, seqs, update)
+    unsigned = Evidence(
+        report_type=kind,
+        params=params,
+        origin=snapshot.checkpoint.origin,
+        verifier_key=snapshot.verifier_key.strip(),
+        checkpoint=snapshot.note,
+        entries=[snapshot.entries[s].data for s in seqs],
+        inclusion_proofs=proofs,
+        consistency=consistency,
+        ledger_verification=verification,
+    )
+    recomputed = recompute(verify_evidence(unsigned, snapshot.verifier_key))
+    evidence = replace(unsigned, figures=recomputed.figures)
+    data = evidence.to_bytes()
+    ctx = recomputed.context
+    title = _title(kind, ctx)
+    as_of = parse_time(snapshot.as_of)
+    page = {
+        **ctx,
+        "meta": {
+            "title": title,
+            "kind": kind,
+            "as_of": fmt.when(snapshot.as_of),
+            "as_of_w3c": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "software": software_version(),
+            "origin": snapshot.checkpoint.origin,
+        },
+        "integrity": _integrity(
+            evidence, recomputed, hashlib.sha256(data).hexdigest(), kind != audit.REPORT_TYPE
+        ),
+        "figures": [f.to_json() for f in evidence.figures],
+        "charts": _charts(kind, ctx),
+    }
+    html = render_html(TEMPLATES[kind], page)
+    return Prepared(
+        kind, title, PdfJob(html, data, as_of), evidence, recomputed, _estimate_pages(kind, seqs, snapshot)
+    )
+
+
+def prepare_release(
+    service: LedgerService, decision_id: str, progress: ProgressFactory | None = None
+) -> Prepared:
+    ref = service.resolve(decision_id)
+    snapshot = source.take_snapshot(service)
+    if ref.seq >= snapshot.size:
+        raise NotFoundError(f"{decision_id} is not yet covered by a signed checkpoint")
+    index = select.Index.build(snapshot.entries)
+    seqs = select.release_entries(index, ref.leaf_hex)
+    with (progress or _no_progress)(len(seqs), "proving entries") as update:
+        return _prepare(service, snapshot, release.REPORT_TYPE, {"decision": ref.leaf_hex}, seqs, update)
+
+
+def prepare_scorecard(
+    service: LedgerService,
+    model: str,
+    versions: list[str],
+    terms: ContractTerms,
+    progress: ProgressFactory | None = None,
+) -> Prepared:
+    snapshot = source.take_snapshot(service)
+    index = select.Index.build(snapshot.entries)
+    recorded = [
+        str(snapshot.entries[s].payload["version"])
+        for leaf, s in index.decision_seq.items()
+        if index.decision_model[leaf] == model
+    ]
+    if not recorded:
+        raise ReportInputError(f"the ledger has no decisions for model {model!r}")
+    missing = [v for v in versions if v not in recorded]
+    if missing:
+        raise ReportInputError(
+            f"no decision for {model}@{', '.join(missing)}; recorded versions: {', '.join(recorded)}"
+        )
+    params: dict[str, Any] = {"model": model, "versions": versions, "terms": terms.to_params()}
+    seqs = select.scorecard_entries(index, model)
+    with (progress or _no_progress)(len(seqs), "proving entries") as update:
+        return _prepare(service, snapshot, scorecard.REPORT_TYPE, params, seqs, update)
+
+
+def _earlier_checkpoint(service: LedgerService, note: str, current: Checkpoint) -> Checkpoint:
+    try:
+        old = Checkpoint.open(note, service.verifier())
+    except LedgerError as exc:
+        raise ReportInputError(
+            f"the earlier checkpoint does not verify under this ledger's key: {exc}"
+        ) from None
+    if old.size > current.size or old.size == 0:
+        raise ReportInputError(
+            f"the earlier checkpoint's size {old.size} is not between 1 and {current.size}"
+        )
+    return old
+
+
+def ledger_verification(service: LedgerService) -> dict[str, Any]:
+    """Verify the whole ledger (entries, chain, tree, checkpoints, then every rule) and summarise."""
+    result = service.verify()
+    state = service.verify_meaning()
+    return {
+        "entries": result.size,
+        "root_hex": result.root.hex(),
+        "checkpoints_checked": result.checkpoints_checked,
+        "decisions_rechecked": len(state.decisions),
+        "approvals_rechecked": sum(len(d.approvals) for d in state.decisions.values()),
+    }
+
+
+def prepare_audit(
+    service: LedgerService,
+    period: Period,
+    model: str | None,
+    since_checkpoint: str | None = None,
+    progress: ProgressFactory | None = None,
+) -> Prepared:
+    snapshot = source.take_snapshot(service)
+    consistency = None
+    if since_checkpoint is not None:
+        old = _earlier_checkpoint(service, since_checkpoint, snapshot.checkpoint)
+        consistency = {
+            "old_checkpoint": since_checkpoint,
+            "old_size": old.size,
+            "new_size": snapshot.size,
+            "hashes": source.consistency_proof(service, old.size, snapshot.size),
+        }
+    verification = ledger_verification(service)
+    index = select.Index.build(snapshot.entries)
+    seqs = select.audit_entries(index, period.start, period.end, model)
+    params: dict[str, Any] = {"from": period.start_text, "to": period.end_text, "model": model}
+    with (progress or _no_progress)(len(seqs), "proving entries") as update:
+        return _prepare(
+            service,
+            snapshot,
+            audit.REPORT_TYPE,
+            params,
+            seqs,
+            update,
+            consistency=consistency,
+            verification=verification,
+        )
+
+
+def render(prepared: Prepared, progress: ProgressFactory | None = None) -> RenderedPdf:
+    """Lay out and write the PDF; with a progress factory, a bar counts pages as they are laid out."""
+    with (progress or _no_progress)(prepared.estimated_pages, "laying out pages") as update:
+        rendered = write_pdf(prepared.job, lambda n: update(min(n, prepared.estimated_pages)))
+        update(prepared.estimated_pages)
+    return rendered

@@ -1,0 +1,93 @@
+"""The one module of ``reports`` that reads a ledger: a snapshot as of its latest checkpoint.
+
+Everything else in the package works on the snapshot's entries (or on the evidence embedded
+in a PDF), so reports never see storage and can be recomputed offline.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.errors import LedgerError, NotFoundError
+from ledger.service import LedgerService
+from ledger.tlog import merkle
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import Entry
+from reports.errors import ReportError
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every entry a signed checkpoint covers, with that checkpoint and the verifier key."""
+
+    note: str
+    checkpoint: Checkpoint
+    verifier_key: str
+    entries: list[Entry]
+
+    @property
+    def size(self) -> int:
+        return self.checkpoint.size
+
+    @property
+    def as_of(self) -> str:
+        """The time of the latest entry the checkpoint covers: the report's date."""
+        return self.entries[-1].time
+
+
+def take_snapshot(service: LedgerService, progress: Callable[[int], None] | None = None) -> Snapshot:
+    note = service.latest_checkpoint()
+    verifier_key = service.verifier_key()
+    checkpoint = Checkpoint.open(note, service.verifier())
+    if checkpoint.size == 0:
+        raise NotFoundError("the ledger's latest checkpoint covers no entries")
+    entries: list[Entry] = []
+    for _first, blobs, _leaves in service.store.entry_chunks(end=checkpoint.size):
+        entries.extend(Entry.parse(b) for b in blobs)
+        if progress is not None:
+            progress(len(entries))
+    if len(entries) != checkpoint.size:
+        raise ReportError(
+            f"the checkpoint covers {checkpoint.size} entries but storage returned {len(entries)}; "
+            "run `rledger verify`"
+        )
+    return Snapshot(note, checkpoint, verifier_key, entries)
+
+
+def inclusion_proofs(
+    service: LedgerService,
+    snapshot: Snapshot,
+    seqs: Sequence[int],
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """RFC 9162 inclusion proofs from storage, each checked against the checkpoint at once."""
+    out = []
+    for done, seq in enumerate(seqs, 1):
+        proof = service.inclusion_proof(seq, snapshot.size)
+        leaf = snapshot.entries[seq].leaf_hash
+        hashes = [base64.b64decode(h) for h in proof["hashes"]]
+        try:
+            merkle.verify_inclusion(seq, snapshot.size, leaf, hashes, snapshot.checkpoint.root)
+        except LedgerError as exc:
+            raise ReportError(f"storage returned a bad inclusion proof for entry {seq}: {exc}") from None
+        out.append(
+            {
+                "leaf_index": seq,
+                "tree_size": snapshot.size,
+                "leaf_hash": base64.b64encode(leaf).decode(),
+                "hashes": list(proof["hashes"]),
+            }
+        )
+        if progress is not None:
+            progress(done)
+    return out
+
+
+def consistency_proof(service: LedgerService, old_size: int, new_size: int) -> list[str]:
+    if old_size == new_size:
+        return []
+    hashes: list[str] = service.consistency_proof(old_size, new_size)["hashes"]
+    return hashes

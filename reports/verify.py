@@ -1,0 +1,148 @@
+"""``rledger report verify``: check a report PDF offline against the ledger's verifier key.
+
+1. the PDF signature, if there is one (intact, valid, covering the whole file; trusted if
+   certificates to trust are given);
+2. the embedded ``evidence.json``: present exactly once, the checkpoint's signature under the
+   given key, every inclusion proof, the chain links, the consistency proof if any
+   (``reports.evidence``);
+3. the figures: recomputed from the embedded entries, they must equal the ones embedded,
+   and each (label and value) and the SHA-256 of ``evidence.json`` must appear in the text
+   of the PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError, PyPdfError
+
+from reports.errors import ReportInputError, ReportVerificationError
+from reports.evidence import ATTACHMENT_NAME, Figure, parse_evidence, verify_evidence
+from reports.kinds import recompute
+from reports.pdfsign import SignatureCheck, check_signatures
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Text as compared: without any whitespace (layout breaks lines anywhere in a hash)."""
+    return _SPACE.sub("", text)
+
+
+@dataclass(frozen=True)
+class VerifiedReport:
+    report_type: str
+    checkpoint_size: int
+    checkpoint_root: bytes
+    entries: int
+    figures: int
+    evidence_sha256: str
+    signatures: list[SignatureCheck]
+    earlier_checkpoint_size: int | None
+
+
+def read_pdf_file(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ReportInputError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ReportInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not data.startswith(b"%PDF-"):
+        raise ReportInputError(f"{path} is not a PDF")
+    return data
+
+
+def _open(data: bytes) -> PdfReader:
+    try:
+        return PdfReader(io.BytesIO(data), strict=False)
+    except (PdfReadError, PyPdfError, ValueError, KeyError) as exc:
+        raise ReportVerificationError(f"the PDF cannot be read: {exc}") from None
+
+
+def _evidence_bytes(reader: PdfReader) -> bytes:
+    try:
+        attachments = reader.attachments
+        found = list(attachments.get(ATTACHMENT_NAME, []))
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise ReportVerificationError(f"the PDF's attachments cannot be read: {exc}") from None
+    if not found:
+        raise ReportVerificationError(
+            f"the PDF has no {ATTACHMENT_NAME} attached: it is not a verifiable report"
+        )
+    if len(found) > 1:
+        raise ReportVerificationError(f"the PDF has {len(found)} attachments named {ATTACHMENT_NAME}")
+    return bytes(found[0])
+
+
+def _text(reader: PdfReader) -> str:
+    try:
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise ReportVerificationError(f"the PDF's text cannot be read: {exc}") from None
+
+
+def _compare(embedded: list[Figure], recomputed: list[Figure]) -> None:
+    mine = {f.name: f for f in recomputed}
+    theirs = {f.name: f for f in embedded}
+    for name, figure in mine.items():
+        other = theirs.get(name)
+        if other is None:
+            raise ReportVerificationError(f"figure {figure.label!r} is missing from evidence.json")
+        if other != figure:
+            raise ReportVerificationError(
+                f"figure {figure.label!r} does not match the entries",
+                expected=figure.value,
+                actual=other.value,
+            )
+    extra = sorted(set(theirs) - set(mine))
+    if extra:
+        raise ReportVerificationError(
+            f"evidence.json has figures its entries do not give: {', '.join(extra)}"
+        )
+
+
+def _in_text(figures: list[Figure], evidence_sha256: str, text: str) -> None:
+    flat = normalize(text)
+    if evidence_sha256 not in flat:
+        raise ReportVerificationError(
+            "the document does not print the SHA-256 of its evidence.json: the evidence was replaced"
+        )
+    for f in figures:
+        if normalize(f.value) not in flat or normalize(f"{f.label}{f.value}") not in flat:
+            raise ReportVerificationError(
+                f"the document does not print {f.label} = {f.value} as its entries give"
+            )
+
+
+def verify_report(
+    data: bytes, verifier_key: str, *, trust: Sequence[Path] = (), require_signature: bool = False
+) -> VerifiedReport:
+    if not data.startswith(b"%PDF-"):
+        raise ReportInputError("the file is not a PDF")
+    signatures = check_signatures(data, trust)
+    if require_signature and not signatures:
+        raise ReportVerificationError("the PDF carries no signature, and one was required")
+    reader = _open(data)
+    raw = _evidence_bytes(reader)
+    checked = verify_evidence(parse_evidence(raw), verifier_key)
+    again = recompute(checked)
+    _compare(checked.evidence.figures, again.figures)
+    digest = hashlib.sha256(raw).hexdigest()
+    _in_text(again.figures, digest, _text(reader))
+    return VerifiedReport(
+        report_type=checked.evidence.report_type,
+        checkpoint_size=checked.checkpoint.size,
+        checkpoint_root=checked.checkpoint.root,
+        entries=len(checked.entries),
+        figures=len(again.figures),
+        evidence_sha256=digest,
+        signatures=signatures,
+        earlier_checkpoint_size=checked.old_checkpoint.size if checked.old_checkpoint else None,
+    )
