@@ -30,7 +30,7 @@ from ledger.service import GENESIS_KIND, verify_export_file, verify_export_meani
 from ledger.store import LedgerStore
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
-from ledger.tlog.exportfile import read_export_chunks, write_export
+from ledger.tlog.exportfile import read_export_chunks, read_first_line, write_export
 from ledger.tlog.note import Signer, Verifier
 
 
@@ -52,17 +52,9 @@ class BackupResult:
 
 def export_genesis(path: Path) -> tuple[str, str]:
     """(origin, verifier key) as the export's first entry, ``ledger.init``, records them."""
+    first = read_first_line(path)
     try:
-        with path.open("rb") as source:
-            first = source.readline()
-    except FileNotFoundError:
-        raise InputError(f"export file {path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read export file {path}: {exc}") from None
-    if not first:
-        raise InputError(f"export file {path} is empty")
-    try:
-        genesis = Entry.parse(first.rstrip(b"\n"))
+        genesis = Entry.parse(first)
     except FormatError as exc:
         raise VerificationError(f"the first line is not a ledger entry: {exc}", index=0) from None
     origin, key = genesis.payload.get("origin"), genesis.payload.get("verifier_key")

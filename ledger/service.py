@@ -39,7 +39,7 @@ from ledger.store import AppendResult, DecisionRef, LedgerStore, PendingEntry
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry, format_time
-from ledger.tlog.exportfile import read_export_chunks, write_export
+from ledger.tlog.exportfile import read_export_chunks, read_first_line, write_export
 from ledger.tlog.note import Ed25519Signer, Signer, Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from policies.evaluate import approval_status, decision_record, evaluate_decision
@@ -605,15 +605,9 @@ def verify_export_meaning(path: Path) -> GovernanceState:
 
 def _check_genesis_key(path: Path, verifier_key: str) -> None:
     """The log names its own checkpoint key in its first entry; it must be the key given."""
+    first = read_first_line(path)
     try:
-        with path.open("rb") as source:
-            first = source.readline()
-    except FileNotFoundError:
-        raise InputError(f"export file {path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read export file {path}: {exc}") from None
-    try:
-        named = Entry.parse(first.rstrip(b"\n")).payload.get("verifier_key")
+        named = Entry.parse(first).payload.get("verifier_key")
     except LedgerError:
         return  # structural verification names the malformed entry
     if named is not None and str(named).strip() != verifier_key.strip():

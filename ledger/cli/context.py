@@ -84,3 +84,12 @@ def load_actor(actor_name: str | None, key_file: Path | None) -> Actor:
     if not actor_name or key_file is None:
         raise InputError("this command changes the ledger: say who you are with --as NAME --key FILE")
     return Actor(actor_name, read_private_key(key_file))
+
+
+def read_checkpoint_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"checkpoint file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read checkpoint file {path}: {exc}") from None

@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from ledger import migrations
-from ledger.cli.context import AppContext, ensure_private_dir, pass_app
+from ledger.cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
 from ledger.cli.progress import progress_bar
 from ledger.clock import SystemClock
-from ledger.errors import InputError, StorageError
+from ledger.errors import StorageError
 from ledger.restore import import_export, write_backup
 from ledger.service import LedgerService
 from ledger.settings import DATABASE_FILE
@@ -93,15 +93,6 @@ def db_backup(app: AppContext, out: Path, checkpoint_out: Path | None) -> None:
     click.echo(f"restore into an empty database with: rledger import {out} --checkpoint {checkpoint_path}")
 
 
-def _read_note(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"checkpoint file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read checkpoint file {path}: {exc}") from None
-
-
 @click.command("import")
 @click.argument("export_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -121,7 +112,7 @@ def import_cmd(app: AppContext, export_file: Path, checkpoint_file: Path, worker
     their exact bytes, then a checkpoint signed with this home's signing key, which must be
     the ledger's own key (the one its first entry records).
     """
-    note = _read_note(checkpoint_file)
+    note = read_checkpoint_file(checkpoint_file)
     signer = app.signer()
     total = max(1, export_file.stat().st_size // 1000) if export_file.exists() else 0
     with _open_store(app) as store:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ledger.cli.context import AppContext, ensure_private_dir, pass_app
+from ledger.cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
 from ledger.cli.progress import progress_bar
 from ledger.clock import SystemClock
 from ledger.errors import AlreadyInitializedError, InputError
@@ -110,7 +110,7 @@ def verify(
     workers: int | None,
 ) -> None:
     """Verify the whole ledger, or an export file offline."""
-    note = _read_checkpoint(checkpoint_file) if checkpoint_file else None
+    note = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
     if export_file is not None:
         if note is None or verifier_key is None:
             raise click.UsageError("--export needs --checkpoint FILE and --key VKEY")
@@ -136,15 +136,6 @@ def _report_meaning(state: GovernanceState) -> None:
         f"{len(state.policy_history)} policy adoptions; signatures, roles, separation of duties and "
         "promotions re-checked"
     )
-
-
-def _read_checkpoint(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"checkpoint file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read checkpoint file {path}: {exc}") from None
 
 
 @click.command()

@@ -7,9 +7,10 @@ strings), so a line is always exactly one entry. The file ends with a newline.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
-from ledger.errors import FormatError, VerificationError
+from ledger.errors import FormatError, InputError, VerificationError
 from ledger.tlog.verify import Chunk
 
 CHUNK_ENTRIES = 4096
@@ -42,3 +43,17 @@ def read_export_chunks(source: BinaryIO, chunk_entries: int = CHUNK_ENTRIES) -> 
             blobs = []
     if blobs:
         yield first, blobs, None
+
+
+def read_first_line(path: Path) -> bytes:
+    """The first entry's bytes of an export file (for the genesis checks), without its newline."""
+    try:
+        with path.open("rb") as source:
+            first = source.readline()
+    except FileNotFoundError:
+        raise InputError(f"export file {path} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"cannot read export file {path}: {exc}") from None
+    if not first:
+        raise InputError(f"export file {path} is empty")
+    return first.rstrip(b"\n")
