@@ -271,7 +271,7 @@ def _check_chunks(chunks: Iterable[Chunk], workers: int) -> Iterable[ChunkResult
         window: deque[Future[ChunkResult]] = deque()
         for first, blobs, recorded in chunks:
             window.append(pool.submit(check_chunk, first, blobs, recorded))
-            if len(window) >= 2 * workers:
+            if len(window) > workers:  # one chunk in hand per worker, plus the one being read
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
