@@ -14,8 +14,45 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_DIGEST = "sha256:" + "ab" * 32
+DECISION_EXAMPLE: dict[str, Any] = {
+    "model": "support-summarizer",
+    "version": "1.1",
+    "artifact_digest": _DIGEST,
+    "workload": "customer-support",
+    "weights": "default",
+    "baseline": {
+        "version": "1.0",
+        "scores": {"performance": 80, "reliability": 78, "cost": 72, "safety": 85},
+    },
+    "scores": {"performance": 86, "reliability": 82, "cost": 68, "safety": 84},
+    "gates": [
+        {"name": "jailbreak_resistance", "observed": 0.97, "min": 0.95},
+        {"name": "severe_hallucination_rate", "observed": 0.004, "max": 0.01},
+    ],
+    "risk": {
+        "change_size": 40,
+        "regression_surface": 35,
+        "test_coverage": 85,
+        "incident_history": 10,
+        "observability_gaps": 20,
+    },
+    "data_sensitivity": {"classification": "confidential", "categories": ["pii"]},
+    "rollback": {
+        "target_version": "1.0",
+        "mechanism": "alias-swap",
+        "runbook": "https://runbooks.example/s",
+        "rehearsed_at": "2026-11-01T00:00:00Z",
+    },
+    "evidence": {"eval_suite": "support-v7", "evaluated_at": "2026-11-20T12:00:00Z"},
+    "requested_by": "alice@example.com",
+}
+
+
 class DecisionSubmission(DecisionRequest):
     """A decision file as JSON; ``signature`` is the requester's own, if they signed it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [DECISION_EXAMPLE]})
 
     signature: str | None = Field(default=None, description="requester's Ed25519 signature (standard base64)")
 
@@ -81,6 +118,22 @@ class DecisionStatus(BaseModel):
 class ApprovalStatement(Strict):
     """Signed on the approver's own machine (``rledger approve ID --server URL``)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "9f2c" + "0" * 60,
+                    "approver": "bob@example.com",
+                    "role": "ml-lead",
+                    "verdict": "approve",
+                    "comment": "offline eval reviewed",
+                    "signature": "<base64 Ed25519 signature>",
+                }
+            ]
+        },
+    )
+
     decision: str = Field(description="lowercase hex leaf hash of the decision entry")
     approver: str
     role: str
@@ -90,25 +143,54 @@ class ApprovalStatement(Strict):
 
 
 class CanaryResult(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "verdict": "pass",
+                    "summary": {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
+                }
+            ]
+        },
+    )
+
     verdict: Literal["pass", "fail"]
     summary: dict[str, float | int | str] = Field(min_length=1, max_length=100)
 
 
 class Promotion(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"break_glass": False, "reason": ""}]}
+    )
+
     break_glass: bool = False
     reason: str = Field(default="", max_length=2000)
 
 
 class Rollback(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to_version": "1.0", "reason": "cost spike in production"}]},
+    )
+
     to_version: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class PolicyAdoption(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": 'policy_id: default\nversion: "2"\n...'}]}
+    )
+
     text: str = Field(min_length=1, max_length=200_000)
 
 
 class DryRun(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"decision": DECISION_EXAMPLE}]}
+    )
+
     decision: dict[str, Any]
     policy_text: str | None = Field(
         default=None, max_length=200_000, description="default: the active policy"
@@ -131,12 +213,25 @@ class PolicyView(BaseModel):
 
 
 class NewIdentity(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "bob@example.com", "roles": ["ml-lead"], "public_key": "<base64 of 32 bytes>"}
+            ]
+        },
+    )
+
     name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(min_length=1, max_length=20)
     public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 public key")
 
 
 class KeyRotation(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"public_key": "<base64 of 32 bytes>"}]}
+    )
+
     public_key: str
 
 

@@ -184,3 +184,19 @@ def test_reports_download_as_pdfs_that_verify(api: Api) -> None:
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     missing = api.client.get("/v1/reports/release/nope@1", headers=h)
     assert missing.status_code == 404
+
+
+def test_every_request_body_in_the_openapi_has_an_example(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    bodies = 0
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if content is None:
+                continue
+            bodies += 1
+            name = content["schema"]["$ref"].rsplit("/", 1)[1]
+            assert schemas[name].get("examples"), f"{method.upper()} {path}: {name} has no example"
+            assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+    assert bodies >= 9
