@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from ledger.errors import InputError
 
 
 class Clock(Protocol):
@@ -16,15 +19,51 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock for tests and reproducible demos: returns ``start``, then steps forward."""
+    """A clock for tests and reproducible demos: returns ``start``, then steps forward.
+
+    ``advance`` jumps ahead (a canary window, a day of review) without sleeping.
+    """
 
     def __init__(self, start: datetime, step_seconds: float = 0.0) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a clock's start must carry a time zone")
         self._next = start
-        self._step = step_seconds
+        self._step = timedelta(seconds=step_seconds)
 
     def now(self) -> datetime:
-        from datetime import timedelta
-
         current = self._next
-        self._next = current + timedelta(seconds=self._step)
+        self._next = current + self._step
         return current
+
+    def advance(self, by: timedelta) -> None:
+        if by < timedelta(0):
+            raise ValueError("a clock never goes backwards")
+        self._next += by
+
+
+CLOCK_VARIABLE = "RLEDGER_CLOCK"
+
+
+def clock_from_environment(environ: Mapping[str, str]) -> Clock:
+    """The clock the edges use: the system clock, or a fixed instant from ``RLEDGER_CLOCK``.
+
+    ``RLEDGER_CLOCK=2026-11-21T09:00:00Z`` runs a command as of that instant, for rehearsals,
+    demos and tests that must not depend on the calendar. It grants nothing the operator does
+    not already have (the machine's clock is theirs too), and the ledger still never lets time
+    go backwards: an instant before the newest entry's is raised to it (docs/operations.md).
+
+    Raises InputError when the value is not an RFC 3339 instant with a time zone.
+    """
+    text = environ.get(CLOCK_VARIABLE, "").strip()
+    if not text:
+        return SystemClock()
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise InputError(
+            f"{CLOCK_VARIABLE}={text!r} is not an RFC 3339 instant with a time zone, "
+            "such as 2026-11-21T09:00:00Z"
+        )
+    return FixedClock(instant.astimezone(UTC))

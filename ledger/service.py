@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ledger.clock import Clock
-from ledger.decisions.record import DECISION_KIND, parse_request
+from ledger.decisions.record import DECISION_KIND, parse_request, request_fields
 from ledger.encoding.canonical import canonical_bytes
 from ledger.errors import (
     AmbiguousIdError,
+    DecisionInputError,
     FormatError,
     InputError,
     LedgerError,
@@ -34,6 +35,7 @@ from ledger.governance import actions
 from ledger.governance.queries import decision_status
 from ledger.governance.state import ADMIN, DecisionState, GovernanceState
 from ledger.governance.statements import sign_statement, signed_part
+from ledger.governance.timing import LEDGER_FORMAT, future_instants
 from ledger.governance.tokens import TokenRecord, authenticate_token, token_payload
 from ledger.store import AppendResult, DecisionRef, LedgerStore, PendingEntry
 from ledger.tlog import merkle
@@ -149,7 +151,10 @@ class LedgerService:
             raise InputError(f"the signing key is named {signer.name!r}, the origin is {origin!r}")
         policy = policy or load_default_policy()
         genesis = [
-            PendingEntry(GENESIS_KIND, {"origin": origin, "verifier_key": signer.verifier_key}),
+            PendingEntry(
+                GENESIS_KIND,
+                {"origin": origin, "verifier_key": signer.verifier_key, "format": LEDGER_FORMAT},
+            ),
             PendingEntry(
                 "identity.added",
                 sign_statement(
@@ -175,7 +180,7 @@ class LedgerService:
             for entry in entries:
                 state.apply(entry)
 
-        return self.store.initialize(origin, signer.verifier_key, genesis, self.clock.now(), signer, check)
+        return self.store.initialize(origin, signer.verifier_key, genesis, self.clock.now, signer, check)
 
     def append_statement(self, kind: str, payload: dict[str, Any]) -> Entry:
         """Append one signed statement (built here, or signed elsewhere and sent to us)."""
@@ -212,6 +217,8 @@ class LedgerService:
                 "a decision is submitted by its requester",
                 rule="release.decision",
             )
+        for path, problem in future_instants(request_fields(request), self.clock.now()):
+            raise DecisionInputError(path, problem)
         policy = self.state().active_policy
         record = decision_record(policy, request)
         if signature is not None:  # signed by the requester elsewhere; the ledger checks it on append
@@ -418,8 +425,8 @@ class LedgerService:
         changed = []
         for d in self.state().decisions.values():
             request = parse_request(signed_part(DECISION_KIND, d.payload))
-            before = evaluate_decision(old, request).outcome()
-            after = evaluate_decision(new, request).outcome()
+            before = evaluate_decision(old, request, refuse=False).outcome()
+            after = evaluate_decision(new, request, refuse=False).outcome()
             if before != after:
                 changes = {k: {"old": before[k], "new": after[k]} for k in before if before[k] != after[k]}
                 changed.append({"decision": d.ref, "hash": d.leaf_hex, "changes": changes})

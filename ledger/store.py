@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
+from ledger.clock import SystemClock
 from ledger.errors import (
     AlreadyInitializedError,
     DuplicateDecisionError,
@@ -55,7 +56,7 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.tlog.checkpoint import Checkpoint
-from ledger.tlog.entry import GENESIS_PREV, Entry
+from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time
 from ledger.tlog.merkle import CompactRange, NodeId, frontier_ids
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
@@ -387,7 +388,7 @@ class LedgerStore:
         origin: str,
         verifier_key: str,
         genesis: Sequence[PendingEntry],
-        moment: datetime,
+        moment: datetime | Callable[[], datetime],
         signer: Signer,
         check: AppendCheck | None = None,
     ) -> AppendResult:
@@ -451,8 +452,7 @@ class LedgerStore:
         check: AppendCheck | None = None,
     ) -> AppendResult:
         size, prev = self._head(conn)
-        if callable(moment):
-            moment = moment()
+        moment = self._append_time(conn, moment, size)
         tree = CompactRange.from_stored(size, self._fetch_nodes(conn, frontier_ids(size)))
         entries: list[Entry] = []
         entry_rows: list[dict[str, Any]] = []
@@ -530,6 +530,29 @@ class LedgerStore:
     def _bodies_from(self, conn: Connection, start: int) -> list[bytes]:
         rows = conn.execute(select(_entries.c.body).where(_entries.c.seq >= start).order_by(_entries.c.seq))
         return [bytes(body) for (body,) in rows]
+
+    def _append_time(
+        self, conn: Connection, moment: datetime | Callable[[], datetime], size: int
+    ) -> datetime:
+        """The time of the entries being appended: one time source per ledger, never backwards.
+
+        With the system clock on PostgreSQL the database server's clock is read here, inside
+        the append transaction, so writers whose own clocks disagree still agree on time. On
+        either backend a time before the newest entry's (a writer whose clock ran ahead went
+        first) is raised to that entry's time instead of refused: one fast clock must not lock
+        every other writer out (docs/formats.md §3.4).
+        """
+        if callable(moment):
+            if isinstance(getattr(moment, "__self__", None), SystemClock) and self.dialect == "postgresql":
+                moment = conn.execute(select(func.clock_timestamp())).scalar_one()
+            else:
+                moment = moment()
+        assert isinstance(moment, datetime)
+        if size == 0:
+            return moment
+        body = conn.execute(select(_entries.c.body).where(_entries.c.seq == size - 1)).scalar_one()
+        newest = Entry.parse(bytes(body)).time
+        return max(moment.astimezone(UTC), parse_time(newest))
 
     def _head(self, conn: Connection) -> tuple[int, str]:
         row = conn.execute(

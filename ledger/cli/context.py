@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ledger.clock import SystemClock
+from ledger.clock import clock_from_environment
 from ledger.errors import InputError, NotInitializedError
 from ledger.keys import read_private_key
 from ledger.service import LedgerService
@@ -51,7 +51,7 @@ class AppContext:
     def service(self, *, writing: bool = False) -> LedgerService:
         store = self.store()
         store.meta()  # fails with a clear message if the ledger was never initialised
-        return LedgerService(store, SystemClock(), self.signer() if writing else None)
+        return LedgerService(store, clock_from_environment(os.environ), self.signer() if writing else None)
 
     def close(self) -> None:
         if self._store is not None:

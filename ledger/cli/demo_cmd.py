@@ -9,18 +9,19 @@ tampering and an operator's forgery being caught.
 from __future__ import annotations
 
 import base64
-import os
+import hashlib
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 import click
 
 from ledger.cli.decision_cmds import summary_line
-from ledger.clock import SystemClock
+from ledger.clock import FixedClock
 from ledger.decisions.record import parse_decision_text
 from ledger.demo import tamper
 from ledger.errors import InputError, LedgerError, RefusedError, VerificationError
@@ -33,6 +34,10 @@ from ledger.tlog.merkle import verify_inclusion
 from ledger.tlog.note import Ed25519Signer
 
 ORIGIN = "demo.release-ledger.example/log"
+# The demo runs on its own clock, never the calendar: it starts here and steps one second per
+# entry, so its ledger and output are the same bytes on any day. Its decision files are dated
+# relative to this instant (evaluated the day before, rehearsals within the policy's limits).
+DEMO_START = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)
 ADMIN = "admin@example.com"
 TEAM = {
     "alice@example.com": ["submitter"],
@@ -44,6 +49,22 @@ TEAM = {
 }
 
 
+def _demo_seed(label: str) -> bytes:
+    """Demo keys are derived from public labels, so the demo is repeatable. They protect nothing:
+    never use them outside the demo."""
+    return hashlib.sha256(f"rledger demo key: {label}".encode()).digest()
+
+
+def _demo_random() -> Callable[[int], bytes]:
+    counter = iter(range(1 << 62))
+
+    def random(n: int) -> bytes:
+        block = hashlib.sha256(f"rledger demo randomness {next(counter)}".encode()).digest()
+        return (block * (n // 32 + 1))[:n]
+
+    return random
+
+
 def _step(text: str) -> None:
     click.secho(f"\n== {text}", bold=True)
 
@@ -52,14 +73,15 @@ class _Demo:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.db = home / "ledger.db"
-        self.ledger_key = Ed25519Signer.generate(ORIGIN, os.urandom(32))
+        self.clock = FixedClock(DEMO_START, step_seconds=1)
+        self.ledger_key = Ed25519Signer.generate(ORIGIN, _demo_seed(ORIGIN))
         write_private_key(home / "signing.key", self.ledger_key)
         self.keys: dict[str, Ed25519Signer] = {}
         for name in (ADMIN, *TEAM):
-            self.keys[name] = Ed25519Signer.generate(PERSONAL_KEY_NAME, os.urandom(32))
+            self.keys[name] = Ed25519Signer.generate(PERSONAL_KEY_NAME, _demo_seed(name))
             write_key_pair(home / name, self.keys[name])
         self.store = LedgerStore.open(sqlite_url(self.db))
-        self.service = LedgerService(self.store, SystemClock(), self.ledger_key)
+        self.service = LedgerService(self.store, self.clock, self.ledger_key, random=_demo_random())
         self.surprises: list[str] = []
 
     def refused(self, label: str, action: Callable[[], object]) -> None:
@@ -90,6 +112,7 @@ def demo(directory: Path | None) -> None:
         raise InputError(f"{home} is not empty; pick a new directory for the demo")
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     d = _Demo(home)
+    click.echo(f"demo clock: starts at {DEMO_START.isoformat()} and never reads the calendar")
     _setup(d)
     refs = _submit(d)
     _lifecycle(d, refs)
@@ -145,6 +168,18 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     d.ok("approved by bob@example.com as ml-lead")
     s.start_canary(refs["1.1"], alice, k[alice])
     d.refused("promotion before the canary passed", lambda: s.promote(refs["1.1"], rita, k[rita]))
+    d.refused(
+        "a canary result before the 24-hour window has passed",
+        lambda: s.record_canary(
+            refs["1.1"],
+            True,
+            {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
+            alice,
+            k[alice],
+        ),
+    )
+    d.clock.advance(timedelta(hours=24))  # the policy's canary window for the medium tier
+    d.ok("24 hours of canary traffic later (the demo's clock moves; nothing sleeps)")
     d.refused(
         "a canary 'pass' that misses the criteria",
         lambda: s.record_canary(
@@ -265,7 +300,7 @@ def _tamper(d: _Demo) -> None:
 def _expect_caught(d: _Demo, label: str, db: Path, *, meaning: bool) -> None:
     store = LedgerStore.open(sqlite_url(db))
     try:
-        service = LedgerService(store, SystemClock())
+        service = LedgerService(store, d.clock)
         service.verify()
         if meaning:
             service.verify_meaning()

@@ -10,7 +10,7 @@ import click
 
 from ledger.cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
 from ledger.cli.progress import progress_bar
-from ledger.clock import SystemClock
+from ledger.clock import clock_from_environment
 from ledger.errors import AlreadyInitializedError, InputError
 from ledger.governance.state import GovernanceState
 from ledger.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
@@ -60,7 +60,9 @@ def init(
         write_private_key(key_path, signer)
         written.append(key_path)
         written.extend(write_key_pair(prefix, admin_key))
-        LedgerService(store, SystemClock(), signer).initialize(origin, admin_name, admin_key, policy)
+        LedgerService(store, clock_from_environment(os.environ), signer).initialize(
+            origin, admin_name, admin_key, policy
+        )
     except BaseException:
         for path in written:  # leave nothing half-made behind
             path.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ import re
 from ledger.errors import LedgerError, RefusedError
 from ledger.governance.state import ADMIN, GovernanceState, Identity, field_of, handles
 from ledger.governance.statements import check_statement, public_key_from_b64
+from ledger.governance.timing import KNOWN_FORMATS
 from ledger.governance.tokens import check_authorship
 from ledger.tlog.entry import Entry
 from policies.loader import load_policy_text, policy_sha256
@@ -29,10 +30,18 @@ def _key(text: object) -> bytes:
         raise RefusedError(str(exc), rule="public_key") from None
 
 
-@handles("ledger.init", frozenset({"origin", "verifier_key"}))
+@handles("ledger.init", frozenset({"origin", "verifier_key", "format"}))
 def _init(state: GovernanceState, entry: Entry) -> None:
     if entry.seq != 0:
         raise RefusedError("ledger.init may only be the first entry", rule="ledger.init")
+    if "format" in entry.payload:
+        declared = field_of(entry.payload, "format", int)
+        if declared not in KNOWN_FORMATS or declared == 1:  # format 1 is written by leaving it out
+            raise RefusedError(
+                f"ledger format {declared} is not one this verifier knows ({sorted(KNOWN_FORMATS)})",
+                rule="ledger.init",
+            )
+        state.format = declared
 
 
 @handles("identity.added", frozenset({"name", "roles", "public_key", "actor"}))

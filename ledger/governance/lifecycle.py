@@ -31,6 +31,7 @@ from ledger.governance.state import (
     handles,
 )
 from ledger.governance.statements import check_statement, signed_part
+from ledger.governance.timing import refuse_early_canary_result, refuse_future_instants
 from ledger.governance.tokens import check_authorship
 from ledger.tlog.entry import Entry, parse_time
 from policies.evaluate import (
@@ -82,6 +83,8 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
         ) from None
     if request_fields(request) != submitted:
         raise RefusedError("the recorded fields are not in normal form", rule="release.decision")
+    if state.format >= 2:
+        refuse_future_instants(submitted, parse_time(entry.time))
     key = (request.model, request.version)
     if key in state.by_version:
         raise RefusedError(f"{request.model}@{request.version} is already recorded", rule="release.decision")
@@ -199,6 +202,7 @@ def _canary_started(state: GovernanceState, entry: Entry) -> None:
             f"{d.ref} is {d.phase}; a canary starts only once it is approved", rule="lifecycle"
         )
     d.phase, d.canary = "canary_started", "started"
+    d.canary_started_at = parse_time(entry.time)
     _note(d, entry, actor, "canary started")
 
 
@@ -214,6 +218,13 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError(f"{d.ref} is {d.phase}; no canary is running", rule="lifecycle")
     if verdict not in ("pass", "fail"):
         raise RefusedError("verdict must be pass or fail", rule="release.canary_result")
+    if state.format >= 2 and d.canary_started_at is not None:
+        refuse_early_canary_result(
+            d.canary_started_at,
+            d.requirements,
+            parse_time(entry.time),
+            rule=f"tiers.{d.tier}.rollout.canary_window_hours",
+        )
     for metric, value in summary.items():
         try:
             parse_decimal_text(value)

@@ -60,6 +60,7 @@ class DecisionState:
     approvals: list[ApprovalFact] = field(default_factory=list)
     canary: str = "none"
     canary_summary: dict[str, str] = field(default_factory=dict)
+    canary_started_at: datetime | None = None
     promoted_at: datetime | None = None
     break_glass: bool = False
     retro_deadline: datetime | None = None
@@ -112,6 +113,7 @@ def handles(kind: str, members: frozenset[str] | None = None) -> Callable[[Handl
 class GovernanceState:
     size: int = 0
     last_time: datetime | None = None
+    format: int = 1  # ledger.init's declared format: which later rules apply (governance/timing.py)
     identities: dict[str, Identity] = field(default_factory=dict)
     policies: dict[str, LoadedPolicy] = field(default_factory=dict)
     policy_history: list[tuple[int, str]] = field(default_factory=list)  # (seq, sha256)

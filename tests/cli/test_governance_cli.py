@@ -80,7 +80,9 @@ def test_write_commands_demand_an_identity(cli: Cli) -> None:
     assert code != 0 and "--as NAME --key FILE" in err
 
 
-def test_a_medium_release_through_its_whole_lifecycle(cli: Cli, tmp_path: Path) -> None:
+def test_a_medium_release_through_its_whole_lifecycle(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = cli.ok("decision", "submit", str(DEMO / "01-support-summarizer-1.1.yaml"), *_as(cli, "alice"))
     assert "index 103.95" in out and "tier medium" in out
     ref = "support-summarizer@1.1"
@@ -97,12 +99,15 @@ def test_a_medium_release_through_its_whole_lifecycle(cli: Cli, tmp_path: Path) 
     code, out, _ = cli("gate", ref)
     assert code == 1 and "canary none" in out
     cli.ok("canary", "start", ref, *_as(cli, "alice"))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"error_rate": 0.01, "p99_latency_ms": 1200, "live_index": 104.2}))
+    code, _, err = cli("canary", "result", ref, "--pass", "--summary", str(good), *_as(cli, "alice"))
+    assert code == 1 and "a result may be recorded from 2026-11-22T09:00:00Z" in err
+    monkeypatch.setenv("RLEDGER_CLOCK", "2026-11-22T09:00:00Z")  # the 24-hour window has passed
     bad = tmp_path / "bad.yaml"
     bad.write_text("error_rate: 0.5\np99_latency_ms: 100\nlive_index: 104\n")
     code, _, err = cli("canary", "result", ref, "--pass", "--summary", str(bad), *_as(cli, "alice"))
     assert code == 1 and "error_rate 0.5 is above 0.02" in err
-    good = tmp_path / "good.json"
-    good.write_text(json.dumps({"error_rate": 0.01, "p99_latency_ms": 1200, "live_index": 104.2}))
     cli.ok("canary", "result", ref, "--pass", "--summary", str(good), *_as(cli, "alice"))
 
     assert cli("gate", ref)[0] == 0

@@ -40,6 +40,10 @@ class SteppingClock:
         self.at += timedelta(seconds=1)  # entries never share a time, and time never goes back
         return self.at
 
+    def advance(self, by: timedelta) -> None:
+        """Let time pass (a canary window, a review) without sleeping."""
+        self.at += by
+
 
 @dataclass
 class Team:

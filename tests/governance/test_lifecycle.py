@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,6 +113,7 @@ def _full_story(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
     team.service.approve(ref, BOB, team.key(BOB))
     team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.clock.advance(timedelta(hours=24))  # the medium tier's canary window
     team.service.record_canary(
         ref,
         True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -116,6 +116,7 @@ def test_too_few_distinct_approvers(team: Team) -> None:
 
 
 def test_promotion_during_a_freeze_without_break_glass(team: Team) -> None:
+    team.clock.at = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)  # just after the rehearsal
     ref = team.submit(
         "03-support-summarizer-1.3.yaml",
         rollback={
@@ -144,6 +145,7 @@ def test_promotion_before_the_canary_passed(team: Team) -> None:
     team.service.approve(ref, BOB, team.key(BOB))
     refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary none")
     team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.clock.advance(timedelta(hours=24))  # the medium tier's canary window
     refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary started")
     good = {"error_rate": "0.01", "p99_latency_ms": "2000", "live_index": "104"}
     refused(
@@ -165,6 +167,7 @@ def test_failed_canary_blocks_for_good(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
     team.service.approve(ref, BOB, team.key(BOB))
     team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.clock.advance(timedelta(hours=24))  # the medium tier's canary window
     team.service.record_canary(ref, False, {"error_rate": "0.2"}, ALICE, team.key(ALICE))
     refused(team, lambda: team.service.promote(ref, RITA, team.key(RITA)), "canary_failed")
 

@@ -37,7 +37,7 @@ from ledger.tlog.note import Ed25519Signer, Verifier
 
 ORIGIN = "vectors.release-ledger.example/log"
 LEDGER_KEY_SEED = bytes(range(32))  # public on purpose: these keys sign test vectors and nothing else
-START = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+START = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)  # after the demo files were evaluated
 STEP_SECONDS = 60
 ADMIN = "admin@example.com"
 ALICE = "alice@example.com"  # submitter: submits the demo decisions
@@ -110,7 +110,8 @@ def build_ledger(db: Path) -> None:
     store = LedgerStore.open(sqlite_url(db))
     try:
         randomness = _Randomness(b"release-ledger test vectors")
-        s = LedgerService(store, FixedClock(START, STEP_SECONDS), ledger_signer(), random=randomness)
+        clock = FixedClock(START, STEP_SECONDS)
+        s = LedgerService(store, clock, ledger_signer(), random=randomness)
         admin, alice, bob, carol = (personal_key(name) for name in (ADMIN, ALICE, BOB, CAROL))
         s.initialize(ORIGIN, ADMIN, admin)
         s.add_identity(ALICE, ["submitter"], public_b64(alice), ADMIN, admin)
@@ -126,6 +127,7 @@ def build_ledger(db: Path) -> None:
         s.approve(refs["1.1"], BOB, bob, comment="offline eval reviewed")
         s.start_canary(refs["1.1"], CAROL, carol)
         canary = {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": "103.5"}
+        clock.advance(timedelta(hours=24))  # the medium tier's canary window (format 2)
         s.record_canary(refs["1.1"], True, canary, CAROL, carol)
         s.promote(refs["1.1"], CAROL, carol)
         s.rollback(refs["1.1"], "1.3", "cost spike in production", CAROL, carol)

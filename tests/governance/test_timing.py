@@ -1,0 +1,176 @@
+"""Time rules: future instants, the canary window, one time source, and old ledgers (issue 9)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ledger.clock import FixedClock, SystemClock, clock_from_environment
+from ledger.decisions.record import parse_request
+from ledger.errors import DecisionInputError, InputError, RefusedError
+from ledger.governance.statements import sign_statement
+from ledger.governance.timing import CLOCK_SKEW, LEDGER_FORMAT
+from ledger.service import LedgerService
+from ledger.settings import sqlite_url
+from ledger.store import LedgerStore, PendingEntry
+from ledger.tlog.entry import parse_time
+from policies.evaluate import decision_record
+from tests.governance.conftest import Team
+
+ALICE, BOB, RITA = "alice@example.com", "bob@example.com", "rita@example.com"
+CANARY = {"error_rate": "0.011", "p99_latency_ms": "1800", "live_index": "103.5"}
+VECTORS_V1 = Path(__file__).resolve().parent.parent / "vectors" / "v1"
+
+
+def _now(team: Team) -> datetime:
+    return team.clock.at
+
+
+def test_new_ledgers_declare_the_current_format(team: Team) -> None:
+    assert '"format":2' in _genesis(team.store).decode()
+    assert team.service.state().format == LEDGER_FORMAT == 2
+
+
+def _genesis(store: LedgerStore) -> bytes:
+    return next(iter(store.bodies_from(0)))
+
+
+@pytest.mark.parametrize("section, name", [("rollback", "rehearsed_at"), ("evidence", "evaluated_at")])
+def test_a_future_instant_is_refused_naming_the_field(team: Team, section: str, name: str) -> None:
+    future = (_now(team) + timedelta(days=91)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = team.snapshot()
+    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    from ledger.decisions.record import parse_decision_text
+
+    data = parse_decision_text(text)
+    data[section] = {**data[section], name: future}
+    with pytest.raises(DecisionInputError) as caught:
+        team.service.submit_decision(data, ALICE, team.key(ALICE))
+    assert caught.value.field == f"{section}.{name}"
+    assert "is in the future" in str(caught.value) and future in str(caught.value)
+    assert team.snapshot() == before  # a refused append leaves the ledger as it was
+
+
+def test_an_instant_within_the_documented_skew_is_accepted(team: Team) -> None:
+    near = (_now(team) + CLOCK_SKEW - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ref = team.submit("01-support-summarizer-1.1.yaml", evidence={"eval_suite": "v7", "evaluated_at": near})
+    assert team.service.status(ref)["phase"] == "pending_approval"
+
+
+def test_the_meaning_pass_refuses_a_future_instant_the_service_did_not_check(team: Team) -> None:
+    """An operator appending around the service's pre-check is still caught by the ledger's rules."""
+    from ledger.decisions.record import parse_decision_text
+
+    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    data = parse_decision_text(text)
+    data["rollback"] = {**data["rollback"], "rehearsed_at": "2099-03-01T00:00:00Z"}
+    request = parse_request(data)
+    record = decision_record(team.service.state().active_policy, request)
+    payload = sign_statement("release.decision", record, team.key(ALICE))
+    with pytest.raises(RefusedError, match=r"rollback\.rehearsed_at: 2099-03-01T00:00:00Z is in the future"):
+        team.service._governed_append(
+            [PendingEntry("release.decision", payload, (request.model, request.version))]
+        )
+
+
+def test_a_canary_result_inside_the_window_is_refused_with_when_it_may_be_recorded(team: Team) -> None:
+    ref = team.submit("01-support-summarizer-1.1.yaml")
+    team.service.approve(ref, BOB, team.key(BOB))
+    team.service.start_canary(ref, ALICE, team.key(ALICE))
+    started = _now(team)  # the stepping clock's last reading: the canary_started entry's time
+    before = team.snapshot()
+    team.clock.advance(timedelta(seconds=7))
+    with pytest.raises(RefusedError) as caught:
+        team.service.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
+    assert caught.value.rule == "tiers.medium.rollout.canary_window_hours"
+    opens = (started + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"a result may be recorded from {opens}" in str(caught.value)
+    assert team.snapshot() == before
+    team.clock.advance(timedelta(hours=24))
+    team.service.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
+    assert team.service.status(ref)["phase"] == "canary_passed"
+
+
+def test_one_fast_clock_does_not_lock_out_the_others(team: Team) -> None:
+    """A writer whose clock ran ahead appends; correct clocks then append at that time, not fail."""
+    ahead = datetime(2027, 6, 1, tzinfo=UTC)
+    fast = LedgerService(team.store, FixedClock(ahead), team.ledger_key)
+    fast.approve(team.submit("01-support-summarizer-1.1.yaml"), BOB, team.key(BOB))
+    ref = team.submit("02-support-summarizer-1.2.yaml")  # the team's clock is in November 2026
+    recorded = team.service.state().decision(team.service.resolve(ref).leaf_hex).time
+    assert recorded == ahead  # raised to the newest entry's time, never before it
+    assert team.service.verify().size == team.store.size()
+    team.service.verify_meaning()
+
+
+class _FastSystemClock(SystemClock):
+    """The system clock of a machine whose time is a year ahead."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(days=365)
+
+
+def test_postgresql_takes_the_database_servers_clock(postgres_url: str, team: Team) -> None:
+    store = LedgerStore.open(postgres_url)
+    try:
+        service = LedgerService(store, _FastSystemClock(), team.ledger_key)
+        service.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
+        recorded = parse_time(_genesis_time(store))
+        assert abs(recorded - datetime.now(UTC)) < timedelta(minutes=5)
+    finally:
+        store.close()
+
+
+def _genesis_time(store: LedgerStore) -> str:
+    from ledger.tlog.entry import Entry
+
+    return Entry.parse(_genesis(store)).time
+
+
+def test_sqlite_takes_the_given_clock(tmp_path: Path, team: Team) -> None:
+    store = LedgerStore.open(sqlite_url(tmp_path / "other.db"))
+    try:
+        service = LedgerService(store, _FastSystemClock(), team.ledger_key)
+        service.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
+        recorded = parse_time(_genesis_time(store))
+        assert recorded - datetime.now(UTC) > timedelta(days=364)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-11-21T09:00:00Z", datetime(2026, 11, 21, 9, tzinfo=UTC)),
+        ("2026-11-21T10:00:00+01:00", datetime(2026, 11, 21, 9, tzinfo=UTC)),
+    ],
+)
+def test_rledger_clock_sets_a_fixed_instant(value: str, expected: datetime) -> None:
+    assert clock_from_environment({"RLEDGER_CLOCK": value}).now() == expected
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2026-11-21T09:00:00", "2026-13-01T00:00:00Z"])
+def test_rledger_clock_refuses_what_is_not_an_instant(value: str) -> None:
+    with pytest.raises(InputError, match="RLEDGER_CLOCK"):
+        clock_from_environment({"RLEDGER_CLOCK": value})
+
+
+def test_without_rledger_clock_the_system_clock_is_used() -> None:
+    assert isinstance(clock_from_environment({}), SystemClock)
+
+
+def test_a_format_1_ledger_keeps_verifying(tmp_path: Path) -> None:
+    """The frozen format-1 vectors hold a canary result one minute after its start: legal then."""
+    from ledger.service import verify_export_file, verify_export_meaning
+
+    export = tmp_path / "export.jsonl"
+    shutil.copyfile(VECTORS_V1 / "export.jsonl", export)
+    checkpoint = sorted((VECTORS_V1 / "checkpoints").iterdir())[-1].read_text()
+    key = (VECTORS_V1 / "verifier.key").read_text().strip()
+    result = verify_export_file(export, checkpoint, key)
+    assert result.size == 22
+    state = verify_export_meaning(export)
+    assert state.format == 1
