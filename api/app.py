@@ -7,12 +7,12 @@ import os
 
 from fastapi import FastAPI
 
-from api import problems
+from api import docs_ui, problems
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
 from api.routes import decisions, identities, ledger_routes, ops, policies_routes, reports
 from ledger import __version__
-from ledger.clock import SystemClock
+from ledger.clock import clock_from_environment
 from ledger.keys import read_private_key
 from ledger.service import LedgerService
 from ledger.settings import Settings
@@ -28,7 +28,11 @@ by the approver's own key (`rledger approve ID --server URL`).
 
 
 def create_app(service: LedgerService) -> FastAPI:
-    app = FastAPI(title="Release Ledger", version=__version__, description=DESCRIPTION)
+    # /docs is served from the package (api/docs_ui.py), never a CDN; ReDoc would load from one.
+    app = FastAPI(
+        title="Release Ledger", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None
+    )
+    docs_ui.install(app)
     app.state.service = service
     app.state.metrics = Metrics()
     app.state.idempotency = IdempotencyStore(service.store.engine)
@@ -45,4 +49,4 @@ def app_from_environment() -> FastAPI:
     signer = Ed25519Signer.parse(inline) if inline else read_private_key(settings.signing_key_path)
     store = LedgerStore.open(settings.database_url)
     store.meta()  # refuse to start on a database that holds no ledger
-    return create_app(LedgerService(store, SystemClock(), signer))
+    return create_app(LedgerService(store, clock_from_environment(os.environ), signer))

@@ -11,11 +11,12 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from api.problems import IdempotencyConflict
+from ledger.errors import StorageError
 
 _metadata = MetaData()
 _replies = Table(
@@ -34,9 +35,21 @@ def request_digest(body: Any) -> str:
 
 
 class IdempotencyStore:
+    """The replies table, created by migration 0003 (never here: several workers creating it
+    at once on SQLite met each other's locks, and a SELECT/INSERT-only role cannot create it).
+
+    Raises StorageError when the table is missing, i.e. the schema is older than 0003.
+    """
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _metadata.create_all(engine, checkfirst=True)
+        with engine.connect() as conn:
+            present = inspect(conn).has_table(_replies.name)
+        if not present:
+            raise StorageError(
+                f"the ledger schema has no {_replies.name} table (it is older than migration 0003): "
+                "run `rledger db upgrade`"
+            )
 
     def recall(self, caller: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
         with self.engine.connect() as conn, conn.begin():

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import errors as e
+from ledger.decisions.record import first_problem
+from ledger.encoding.reader import MalformedError, ReadError
 from ledger.keys import KeyFileError
 from ledger.store import UnreachableDatabaseError
 from ledger.tlog.merkle import ProofError
@@ -40,6 +42,8 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
     rule: str | None = None
     index: int | None = None
+    line: int | None = None
+    column: int | None = None
 
 
 class ApiError(Exception):
@@ -63,6 +67,11 @@ class Forbidden(ApiError):
     title = "Forbidden"
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class IdempotencyConflict(ApiError):
     status = 422
     title = "Idempotency-Key reused for a different request"
@@ -72,6 +81,8 @@ class IdempotencyConflict(ApiError):
 STATUS_BY_ERROR: dict[type[Exception], tuple[int, str]] = {
     e.LedgerError: (400, "Request refused"),
     e.InputError: (422, "Invalid input"),
+    ReadError: (422, "Invalid input"),
+    MalformedError: (400, "Malformed request body"),
     e.DecisionInputError: (422, "Invalid decision"),
     e.DuplicateDecisionError: (409, "Decision already recorded"),
     e.NotFoundError: (404, "Not found"),
@@ -115,6 +126,13 @@ async def _ledger(_: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, e.DecisionInputError):
         extra["errors"] = [{"field": exc.field, "message": exc.problem}]
+    if isinstance(exc, ReadError):
+        if exc.field:
+            extra["errors"] = [{"field": exc.field, "message": exc.problem}]
+        if exc.line is not None:
+            extra["line"] = exc.line
+        if exc.column is not None:
+            extra["column"] = exc.column
     if isinstance(exc, e.RefusedError) and exc.rule:
         extra["rule"] = exc.rule
     if isinstance(exc, e.VerificationError) and exc.index is not None:
@@ -131,13 +149,11 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        message = str(err.get("msg")).removeprefix("Value error, ")
-        if not field and ": " in message:  # a rule across fields names its field first
-            field, message = message.split(": ", 1)
+        field, message = first_problem([err])
         fields.append({"field": field, "message": message})
-    first = fields[0] if fields else {"field": "", "message": "invalid request"}
-    return problem(422, "Invalid request", f"{first['field']}: {first['message']}", errors=fields)
+    # The detail is worded exactly as the command line words the same refusal.
+    field, message = first_problem(exc.errors())
+    return problem(422, "Invalid request", f"{field}: {message}" if field else message, errors=fields)
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:

@@ -3,9 +3,9 @@ API accept exactly the same thing."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ledger.decisions.request import DecisionRequest
 
@@ -64,6 +64,12 @@ class RecordedEntry(BaseModel):
     time: str
 
 
+VERDICT_HELP = (
+    "what to show people: 'blocked: <why>' for a release that failed a blocking gate or is red, "
+    "'auto-approved (no approval required), ...' when its tier needs no approval, else the phase in words"
+)
+
+
 class DecisionSummary(BaseModel):
     seq: int
     hash: str
@@ -74,6 +80,7 @@ class DecisionSummary(BaseModel):
     band: str
     tier: str
     phase: str
+    verdict: str = Field(description=VERDICT_HELP)
 
 
 class DecisionList(BaseModel):
@@ -86,6 +93,7 @@ class DecisionDetail(BaseModel):
     hash: str
     time: str
     phase: str
+    verdict: str = Field(description=VERDICT_HELP)
     payload: dict[str, Any]
 
 
@@ -99,6 +107,8 @@ class DecisionStatus(BaseModel):
     decision: str
     hash: str
     phase: str
+    verdict: str = Field(description=VERDICT_HELP)
+    blocked: bool = Field(description="a blocking gate failed or the band is red: it may never ship")
     band: str
     tier: str
     rollout: str
@@ -111,6 +121,9 @@ class DecisionStatus(BaseModel):
     blockers: list[str]
     checks: list[dict[str, Any]]
     open_items: list[str]
+    caveats: list[str] = Field(
+        description="the ledger's own caveats (custom weights), then the recorded ones"
+    )
     production_version: str | None
     timeline: list[dict[str, Any]]
 
@@ -142,6 +155,9 @@ class ApprovalStatement(Strict):
     signature: str
 
 
+MetricValue = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})]
+
+
 class CanaryResult(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -156,7 +172,9 @@ class CanaryResult(Strict):
     )
 
     verdict: Literal["pass", "fail"]
-    summary: dict[str, float | int | str] = Field(min_length=1, max_length=100)
+    # Values pass through untouched (the body reader already made numbers exact Decimals) to
+    # the same check the command line's summary file meets, so both doors word a refusal alike.
+    summary: dict[str, MetricValue] = Field(min_length=1, max_length=100)
 
 
 class Promotion(Strict):

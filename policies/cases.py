@@ -12,6 +12,10 @@ A case is a YAML file::
       break_glass: false
     expect_promotion: {allowed: false, blocked_by: [freeze_windows.year-end]}
 
+``expect`` may name any member of :meth:`DecisionEvaluation.outcome`, including ``weights``
+(allowed, escalated or refused) and ``weights_rule``; a decision the policy refuses fails its
+case unless the case expects ``weights``.
+
 ``blocked_by`` is compared as a set with the rules that blocked, so a case fails if a rule
 blocks that should not, as well as when one that should does not.
 """
@@ -23,10 +27,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ledger.decisions.record import load_decision_file, parse_request
-from ledger.errors import LedgerError
+from ledger.encoding.reader import read_file
+from ledger.errors import InputError, LedgerError
 from ledger.tlog.entry import parse_time
 from policies.errors import PolicyCaseError
 from policies.evaluate import ApprovalFact, PromotionFacts, evaluate_decision, evaluate_promotion
@@ -42,9 +45,9 @@ class CaseResult:
 
 
 def _load_case(path: Path) -> dict[str, Any]:
-    try:
-        case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    try:  # the reader every door shares: YAML 1.2, exact numbers, duplicate keys refused
+        case = read_file(path, what="case").data
+    except InputError as exc:
         raise PolicyCaseError(f"{path}: cannot read case: {exc}") from None
     if not isinstance(case, dict) or "expect" not in case:
         raise PolicyCaseError(f"{path}: a case is a mapping with at least `expect`")
@@ -70,15 +73,19 @@ def run_case(loaded: LoadedPolicy, path: Path) -> CaseResult:
     case = _load_case(path)
     name = str(case.get("name", path.stem))
     try:
-        evaluation = evaluate_decision(loaded, parse_request(_decision_data(case, path)))
+        # A refused decision is evaluated anyway, so a case can expect the refusal and its rule.
+        evaluation = evaluate_decision(loaded, parse_request(_decision_data(case, path)), refuse=False)
     except PolicyCaseError:
         raise
     except LedgerError as exc:
         return CaseResult(name, path, False, f"decision did not evaluate: {exc}")
     outcome = evaluation.outcome()
+    expect = dict(case["expect"])
+    if outcome["weights"] == "refused" and "weights" not in expect and evaluation.weights is not None:
+        return CaseResult(name, path, False, f"decision was {evaluation.weights.refusal()}")
     wrong = [
         f"{key}: expected {want!r}, got {outcome.get(key)!r}"
-        for key, want in dict(case["expect"]).items()
+        for key, want in expect.items()
         if str(outcome.get(key)) != str(want) and outcome.get(key) != want
     ]
     if "promotion" in case:

@@ -15,13 +15,16 @@ from typing import Any, Literal
 from ledger.decisions.record import assess, request_fields
 from ledger.decisions.request import DecisionRequest
 from ledger.decisions.rules import (
+    SUBSCORES,
+    TIERS,
     CatalogueGate,
     ScoringRules,
     SensitivityEscalation,
     SeverityEffect,
     Tier,
 )
-from ledger.encoding.numbers import decimal_text
+from ledger.encoding.numbers import decimal_text, parse_decimal_text
+from ledger.errors import RefusedError
 from policies.freeze import active_freezes
 from policies.loader import LoadedPolicy
 from policies.model import Policy
@@ -91,7 +94,105 @@ def requirements(policy: Policy, tier: Tier) -> dict[str, Any]:
     }
 
 
-def _fired_for_assessment(policy: Policy, assessment: dict[str, Any], tier: Tier) -> list[RuleFired]:
+WEIGHT_RULES = "scoring.weight_rules"
+
+
+@dataclass(frozen=True)
+class WeightsVerdict:
+    """What ``scoring.weight_rules`` says about a decision's weights.
+
+    ``outcome`` is ``allowed``, ``escalated`` (``tier`` is raised to the rules' ``escalate_to``)
+    or ``refused``; ``rule`` is the policy path that decided it (the first one, if several
+    did) and ``reasons`` say why in words. ``risk_tier`` is the tier before any escalation.
+    """
+
+    outcome: Literal["allowed", "escalated", "refused"]
+    rule: str
+    reasons: tuple[str, ...]
+    risk_tier: Tier
+    tier: Tier
+
+    def describe(self) -> str:
+        return "; ".join(self.reasons)
+
+    def refusal(self) -> RefusedError:
+        return RefusedError(f"weights: {self.describe()}", rule=self.rule)
+
+
+def check_weights(
+    policy: Policy, weights: dict[str, str], workload: str, tier: Tier
+) -> WeightsVerdict | None:
+    """Apply the policy's weight rules to an assessment's ``weights`` (profile name, or
+    ``custom``, and the four weights as decimal strings). None when the policy has no rules.
+
+    Refusal wins over escalation; each problem is reported with the rule that found it.
+    """
+    rules = policy.scoring.weight_rules
+    if rules is None:
+        return None
+    profile = str(weights["profile"])
+    custom = profile == "custom"
+    problems: list[tuple[str, str, str]] = []  # (rule, reason, action)
+    if custom and rules.custom != "allow":
+        shown = ", ".join(f"{s} {weights[s]}" for s in SUBSCORES)
+        problems.append(
+            (f"{WEIGHT_RULES}.custom", f"custom weights ({shown}) instead of a policy profile", rules.custom)
+        )
+    for subscore, floor in rules.minimum.items():
+        used = parse_decimal_text(str(weights[subscore]))
+        if used < floor:
+            problems.append(
+                (
+                    f"{WEIGHT_RULES}.minimum.{subscore}",
+                    f"the {subscore} weight is {decimal_text(used)}, below the policy's minimum of "
+                    f"{decimal_text(floor)}",
+                    rules.on_violation,
+                )
+            )
+    if not custom:
+        allowed_here = rules.profiles_by_tier.get(tier)
+        if allowed_here is not None and profile not in allowed_here:
+            problems.append(
+                (
+                    f"{WEIGHT_RULES}.profiles_by_tier.{tier}",
+                    f"profile {profile} is not allowed at tier {tier} "
+                    f"(allowed: {', '.join(allowed_here) or 'none'})",
+                    rules.on_violation,
+                )
+            )
+        for_workload = rules.profiles_by_workload.get(workload)
+        if for_workload is not None and profile not in for_workload:
+            problems.append(
+                (
+                    f"{WEIGHT_RULES}.profiles_by_workload.{workload}",
+                    f"profile {profile} is not allowed for workload {workload} "
+                    f"(allowed: {', '.join(for_workload) or 'none'})",
+                    rules.on_violation,
+                )
+            )
+    refused = [p for p in problems if p[2] == "refuse"]
+    if refused:
+        return WeightsVerdict("refused", refused[0][0], tuple(p[1] for p in refused), tier, tier)
+    if problems:
+        raised = max(tier, rules.escalate_to, key=TIERS.index)
+        reasons = tuple(p[1] for p in problems)
+        return WeightsVerdict("escalated", problems[0][0], reasons, tier, raised)
+    return WeightsVerdict("allowed", WEIGHT_RULES, (f"profile {profile} is allowed",), tier, tier)
+
+
+def _fired_for_weights(verdict: WeightsVerdict, weights: dict[str, str]) -> RuleFired:
+    values = {"profile": str(weights["profile"]), "risk_tier": verdict.risk_tier}
+    if verdict.outcome == "escalated":
+        outcome = f"escalated to tier {verdict.tier}"
+        return RuleFired(verdict.rule, outcome, values | {"reason": verdict.describe()})
+    if verdict.outcome == "refused":
+        return RuleFired(verdict.rule, "refused", values | {"reason": verdict.describe()})
+    return RuleFired(verdict.rule, "allowed", values)
+
+
+def _fired_for_assessment(
+    policy: Policy, assessment: dict[str, Any], tier: Tier, weights: WeightsVerdict | None = None
+) -> list[RuleFired]:
     a = assessment
     fired = [
         RuleFired(
@@ -146,6 +247,8 @@ def _fired_for_assessment(policy: Policy, assessment: dict[str, Any], tier: Tier
     )
     if "escalation" in risk:
         fired.append(RuleFired("risk.escalations", risk["tier"], {"reason": risk["escalation"]}))
+    if weights is not None:
+        fired.append(_fired_for_weights(weights, a["weights"]))
     rule = policy.tier_rule(tier)
     fired.append(
         RuleFired(
@@ -165,6 +268,7 @@ class DecisionEvaluation:
     assessment: dict[str, Any]
     requirements: dict[str, Any]
     fired: tuple[RuleFired, ...]
+    weights: WeightsVerdict | None = None  # None: the policy has no weight rules
 
     def outcome(self) -> dict[str, Any]:
         """What `policy diff` compares: the parts of an evaluation a decision depends on."""
@@ -175,18 +279,46 @@ class DecisionEvaluation:
             "approvals": self.requirements["approvals"],
             "rollout": self.requirements["rollout"]["mode"],
             "rollback_rehearsal_max_age_days": self.requirements["rollback_rehearsal_max_age_days"],
+            "weights": self.weights.outcome if self.weights else "allowed",
+            "weights_rule": self.weights.rule if self.weights and self.weights.outcome != "allowed" else "",
         }
 
 
-def evaluate_decision(loaded: LoadedPolicy, request: DecisionRequest) -> DecisionEvaluation:
+def evaluate_decision(
+    loaded: LoadedPolicy, request: DecisionRequest, *, refuse: bool = True
+) -> DecisionEvaluation:
+    """Score a decision and work out what its tier requires, under ``loaded``.
+
+    Raises DecisionInputError for input the scoring cannot use, and RefusedError (rule
+    ``scoring.weight_rules.*``) when the policy refuses the decision's weights, unless
+    ``refuse`` is false: then the refusal is only reported (``weights.outcome``), which is
+    what comparing policies needs. Escalated weights raise the tier, so the requirements
+    (approvals, rollout) are those of the escalated tier.
+    """
     assessment = assess(request, scoring_rules(loaded))
     tier: Tier = assessment["risk"]["tier"]
-    fired = _fired_for_assessment(loaded.policy, assessment, tier)
-    return DecisionEvaluation(assessment, requirements(loaded.policy, tier), tuple(fired))
+    verdict = check_weights(loaded.policy, assessment["weights"], request.workload, tier)
+    if verdict is not None:
+        if verdict.outcome == "refused" and refuse:
+            raise verdict.refusal()
+        tier = verdict.tier
+    fired = _fired_for_assessment(loaded.policy, assessment, tier, verdict)
+    needs = requirements(loaded.policy, tier)
+    if verdict is not None and verdict.outcome == "escalated":
+        needs["weights_escalation"] = {
+            "rule": verdict.rule,
+            "risk_tier": verdict.risk_tier,
+            "reason": verdict.describe(),
+        }
+    return DecisionEvaluation(assessment, needs, tuple(fired), verdict)
 
 
 def decision_record(loaded: LoadedPolicy, request: DecisionRequest) -> dict[str, Any]:
-    """The release.decision payload: submitted fields, the policy in force, and its evaluation."""
+    """The release.decision payload: submitted fields, the policy in force, and its evaluation.
+
+    Raises as :func:`evaluate_decision` does, refusals included. For a policy without
+    ``scoring.weight_rules`` the payload is exactly what it was before that section existed.
+    """
     evaluation = evaluate_decision(loaded, request)
     return {
         **request_fields(request),
@@ -329,7 +461,7 @@ def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) 
             fresh,
             RuleFired(
                 f"tiers.{facts.tier}.rollback_rehearsal_max_age_days",
-                f"rehearsal is {_days(age)} days old",
+                _rehearsal_age(age),
                 {"max_age_days": str(max_age), "rehearsed_at": facts.rehearsed_at.isoformat()},
             ),
         )
@@ -341,6 +473,13 @@ def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) 
         )
         check(facts.break_glass, fired)
     return PromotionOutcome(not blockers, tuple(blockers), tuple(checks))
+
+
+def _rehearsal_age(age: timedelta) -> str:
+    # A rehearsal dated after the promotion is not fresh, it is impossible: say so, never "-3 days".
+    if age < timedelta(0):
+        return f"rehearsal is dated {_days(-age)} days after this moment (in the future)"
+    return f"rehearsal is {_days(age)} days old"
 
 
 def _days(age: timedelta) -> str:

@@ -8,26 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from ledger.encoding.reader import ReadError, read_yaml
 from policies.errors import PolicyFileError
 from policies.model import Policy
-
-
-class _ExactLoader(yaml.SafeLoader):
-    """Reads YAML floats as Decimals, so 0.35 is exactly 0.35."""
-
-
-def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))  # type: ignore[arg-type]
-
-
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
 @dataclass(frozen=True)
@@ -46,17 +33,14 @@ def policy_sha256(text: str) -> str:
 
 
 def load_policy_text(text: str, source: str = "policy") -> LoadedPolicy:
+    """Read and validate policy text (YAML 1.2, through the shared reader: exact numbers,
+    duplicate keys refused). Raises :class:`PolicyFileError` naming the line and the field."""
     try:
-        node = yaml.compose(text, Loader=_ExactLoader)
-        data = yaml.load(text, Loader=_ExactLoader)
-    except yaml.YAMLError as exc:
-        line = None
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            line = mark.line + 1
-        raise PolicyFileError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line, source=source
-        ) from None
+        document = read_yaml(text, what="policy")
+    except ReadError as exc:
+        problem = exc.problem.removeprefix("policy is ")
+        raise PolicyFileError(problem, field=exc.field, line=exc.line, source=source) from None
+    data = document.data
     if not isinstance(data, dict):
         raise PolicyFileError(
             "a policy is a mapping (policy_id, version, scoring, ...)", line=1, source=source
@@ -70,7 +54,7 @@ def load_policy_text(text: str, source: str = "policy") -> LoadedPolicy:
         raise PolicyFileError(
             message,
             field=".".join(str(p) for p in loc) or "(top level)",
-            line=_line_of(node, loc),
+            line=document.line_of(loc),
             source=source,
         ) from None
     return LoadedPolicy(policy, text, policy_sha256(text))
@@ -84,27 +68,6 @@ def load_policy_file(path: Path) -> LoadedPolicy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyFileError(f"cannot read: {exc}", source=str(path)) from None
     return load_policy_text(text, source=str(path))
-
-
-def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest YAML node on the error's path."""
-    if node is None:
-        return None
-    line = int(node.start_mark.line) + 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    child = value_node
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = int(node.start_mark.line) + 1
-    return line
 
 
 def default_policy_path() -> Path:

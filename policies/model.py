@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ledger.decisions.rules import RISK_FACTORS, SUBSCORES, TIERS, Classification, Tier
+from ledger.decisions.rules import RISK_FACTORS, SUBSCORES, TIERS, Classification, Subscore, Tier
 from ledger.encoding.numbers import to_decimal
 
 Exact = Annotated[Decimal, BeforeValidator(to_decimal)]
@@ -64,16 +64,51 @@ class SeverityEffect(Strict):
     penalty: Points = Decimal(0)
 
 
+WorkloadName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class WeightRules(Strict):
+    """Which weights a decision may be scored with. Without this section any profile and any
+    custom mapping is accepted, as before it existed (old policies evaluate unchanged).
+
+    A weights choice this section does not allow (below a ``minimum``, or a profile not listed
+    for the decision's tier or workload) gets ``on_violation``; custom weights get ``custom``.
+    ``escalate`` raises the decision to tier ``escalate_to``, whose approvals and rollout it then
+    needs; ``refuse`` refuses the decision at submission.
+    """
+
+    custom: Literal["allow", "escalate", "refuse"] = "allow"
+    minimum: dict[Subscore, Fraction] = Field(default_factory=dict)
+    profiles_by_tier: dict[Tier, list[Name]] = Field(default_factory=dict)
+    profiles_by_workload: dict[WorkloadName, list[Name]] = Field(default_factory=dict)
+    on_violation: Literal["escalate", "refuse"] = "refuse"
+    escalate_to: Tier = "high"
+
+    @model_validator(mode="after")
+    def _satisfiable(self) -> WeightRules:
+        total = sum(self.minimum.values(), Decimal(0))
+        if total > 1:
+            raise ValueError(f"minimum weights sum to {total}; no weights summing to 1 can meet them")
+        return self
+
+    @property
+    def escalates(self) -> bool:
+        return self.custom == "escalate" or self.on_violation == "escalate"
+
+
 class Scoring(Strict):
     weight_profiles: dict[Name, WeightProfile]
     bands: Bands = Bands()
     gates: list[GateRule] = Field(default_factory=list)
     severity_effects: dict[Severity, SeverityEffect]
+    weight_rules: WeightRules | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Scoring:
         if "default" not in self.weight_profiles:
             raise ValueError("weight_profiles must include a 'default' profile")
+        if self.weight_rules is not None:
+            self._check_weight_rules(self.weight_rules)
         missing = {"low", "medium", "high", "critical"} - set(self.severity_effects)
         if missing:
             raise ValueError(f"severity_effects must cover every severity; missing {sorted(missing)}")
@@ -81,6 +116,26 @@ class Scoring(Strict):
         if len(names) != len(set(names)):
             raise ValueError("gate names must be unique")
         return self
+
+    def _check_weight_rules(self, rules: WeightRules) -> None:
+        if "custom" in self.weight_profiles:
+            # An assessment records custom weights as profile "custom": the rules could not tell them apart.
+            raise ValueError("with weight_rules, no weight profile may be named 'custom'")
+        listed = [
+            *(p for names in rules.profiles_by_tier.values() for p in names),
+            *(p for names in rules.profiles_by_workload.values() for p in names),
+        ]
+        unknown = sorted(set(listed) - set(self.weight_profiles))
+        if unknown:
+            raise ValueError(f"weight_rules names unknown weight profiles {unknown}")
+        # A profile the policy's own minimums forbid is a mistake in the policy, not in a decision.
+        for name, profile in self.weight_profiles.items():
+            for subscore, floor in rules.minimum.items():
+                if getattr(profile, subscore) < floor:
+                    raise ValueError(
+                        f"weight profile {name} gives {subscore} {getattr(profile, subscore)}, "
+                        f"below weight_rules.minimum.{subscore} ({floor})"
+                    )
 
 
 class Escalation(Strict):
@@ -222,6 +277,16 @@ class Policy(Strict):
     separation_of_duties: SeparationOfDuties = SeparationOfDuties()
     freeze_windows: list[FreezeWindow] = Field(default_factory=list)
     break_glass: BreakGlass | None = None
+
+    @model_validator(mode="after")
+    def _escalation_needs_approval(self) -> Policy:
+        rules = self.scoring.weight_rules
+        if rules is not None and rules.escalates and not self.tier_rule(rules.escalate_to).approvals:
+            raise ValueError(
+                f"scoring.weight_rules.escalate_to: tier {rules.escalate_to} needs no approval, "
+                "so escalating to it would let disallowed weights through unreviewed"
+            )
+        return self
 
     def tier_rule(self, tier: Tier) -> TierRule:
         rule: TierRule = getattr(self.tiers, tier)

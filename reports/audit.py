@@ -6,6 +6,7 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+from ledger.governance.verdict import caveats, release_verdict
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import format_time, parse_time
 from policies.evaluate import ApprovalFact, approval_status
@@ -64,10 +65,14 @@ def _open_items(facts: LedgerFacts, scope: list[DecisionFacts], as_of: str) -> l
             items.append(
                 {"decision": d.ref, "item": "break-glass promotion: " + _retro(facts, d, as_of)["status"]}
             )
-        if d.phase == "pending_approval":
+        verdict = release_verdict(d.phase, d.payload, d.rolled_back_to)
+        if verdict.blocked:
+            # Blocked before anything else: approvals or a canary cannot make it shippable.
+            items.append({"decision": d.ref, "item": verdict.text})
+        elif d.phase == "pending_approval":
             items.append({"decision": d.ref, "item": f"awaiting approval: {_missing(d) or 'none missing'}"})
         elif d.phase in ("approved", "canary_passed"):
-            items.append({"decision": d.ref, "item": f"{fmt.phase_text(d.phase)} (band {d.band})"})
+            items.append({"decision": d.ref, "item": f"{verdict.text} (band {d.band})"})
         elif d.phase == "canary_started":
             items.append({"decision": d.ref, "item": "canary running, no result recorded"})
     return items
@@ -117,7 +122,12 @@ def _detail(d: DecisionFacts) -> dict[str, Any]:
         "tier": d.tier,
         "risk": d.assessment["risk"]["score"],
         "escalation": d.assessment["risk"].get("escalation") or "",
-        "phase": fmt.phase_text(d.phase, d.rolled_back_to),
+        # A decision may leave risk factors out; the score then assumed each at its worst.
+        "not_given": sorted(
+            name for name, f in d.assessment["risk"].get("factors", {}).items() if f.get("assumed_worst")
+        ),
+        "phase": fmt.verdict_text(d.phase, d.payload, d.rolled_back_to),
+        "caveats": caveats(d.payload),
         "policy": f"{d.payload['policy']['policy_id']} v{d.payload['policy']['version']}",
         "profile": d.assessment["weights"].get("profile", "custom"),
         "classification": d.payload["data_sensitivity"]["classification"],

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ledger.encoding.reader import read_file
+from ledger.errors import InputError
 from reports.errors import ReportInputError
 
 DEFAULT_NOTICE_DAYS = 90
@@ -51,12 +51,16 @@ class ContractTerms:
 
     @classmethod
     def read(cls, path: Path) -> ContractTerms:
+        """Read a terms file (YAML 1.2, or JSON for ``.json``) through the shared reader.
+
+        Raises :class:`ReportInputError` naming the file and the problem."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ReportInputError(f"cannot read terms file {path}: {exc.strerror or exc}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ReportInputError(f"terms file {path} is not YAML: {exc}") from None
+            data = read_file(path, what="terms file").data
+        except InputError as exc:
+            message = str(exc)  # value errors name the field and line, not the file
+            if str(path) not in message:
+                message = f"terms file {path}: {message}"
+            raise ReportInputError(message) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):

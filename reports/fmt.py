@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from ledger.governance.verdict import PHASE_TEXT, release_verdict
 from ledger.tlog.entry import parse_time
 
-PHASE_TEXT = {
-    "pending_approval": "awaiting approval",
-    "approved": "approved, not yet promoted",
-    "rejected": "rejected",
-    "canary_started": "canary running",
-    "canary_passed": "canary passed, not yet promoted",
-    "canary_failed": "canary failed",
-    "promoted": "in production",
-    "superseded": "was in production, since superseded",
-    "rolled_back": "rolled back",
-}
 BAND_ACTION = {"green": "Approve", "yellow": "Canary / review", "red": "Hold"}
 
 
@@ -48,10 +39,17 @@ def bound(gate: dict[str, str]) -> str:
 
 
 def phase_text(phase: str, rolled_back_to: str | None = None) -> str:
+    """The lifecycle phase in words, without the assessment: use :func:`verdict_text` for a decision."""
     text = PHASE_TEXT.get(phase, phase)
     if phase == "rolled_back" and rolled_back_to:
         text += f" to {rolled_back_to}"
     return text
+
+
+def verdict_text(phase: str, payload: dict[str, Any], rolled_back_to: str | None = None) -> str:
+    """What every report prints as a decision's status: the same text ``decision status`` shows
+    (``blocked: ...`` for a failed gate or band red; ``auto-approved (no approval required)``)."""
+    return release_verdict(phase, payload, rolled_back_to).text
 
 
 def age_days(earlier: str, later: str) -> str:

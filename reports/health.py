@@ -14,6 +14,11 @@ engine, and this index describes delivery, it decides nothing. Each input is 0-1
   none promoted it is 0 (nothing shipped);
 - **coverage**: the mean ``risk.test_coverage`` the decisions declared;
 - **regression surface**: the mean ``risk.regression_surface`` they declared;
+
+A decision may leave either factor out (the entry format allows it). It then counts at the value
+the ledger's risk score assumed for it, its worst (coverage 0, regression surface 100: an unknown
+risk is not a low one), as recorded in ``assessment.risk.factors``; the release's row names the
+factors that were not given, so the report can say so.
 - **deployment risk**: the mean deployment risk score the ledger computed (``assessment.risk.score``).
 
 All arithmetic is exact decimal; every figure is rounded half-even to two places.
@@ -74,10 +79,12 @@ class ReleaseHealth:
     regression_surface: Decimal
     risk: Decimal
     iteration_index: Decimal
+    not_given: tuple[str, ...] = ()  # factors the decision left out, counted at their worst
 
     def to_json(self) -> dict[str, object]:
         return {
             "decision": self.ref,
+            "not_given": list(self.not_given),
             "submitted": self.submitted,
             "promoted_at": self.promoted_at,
             "lead_time_hours": None if self.lead_time_hours is None else text2(self.lead_time_hours),
@@ -129,8 +136,8 @@ def release_health(d: DecisionFacts) -> ReleaseHealth:
         seconds = (entry_datetime(d.promoted_at) - entry_datetime(d.time)).total_seconds()
         lead = q2(Decimal(str(seconds)) / 3600)
         velocity = velocity_score(lead)
-    coverage = Decimal(str(d.payload["risk"]["test_coverage"]))
-    surface = Decimal(str(d.payload["risk"]["regression_surface"]))
+    coverage, coverage_given = _factor(d, "test_coverage")
+    surface, surface_given = _factor(d, "regression_surface")
     risk = Decimal(str(d.assessment["risk"]["score"]))
     return ReleaseHealth(
         d.ref,
@@ -143,7 +150,26 @@ def release_health(d: DecisionFacts) -> ReleaseHealth:
         surface,
         risk,
         iteration_index(velocity, coverage, surface, risk),
+        tuple(
+            name
+            for name, given in (("test_coverage", coverage_given), ("regression_surface", surface_given))
+            if not given
+        ),
     )
+
+
+# What the risk score assumes for a factor that is not given (ledger.decisions.risk), for an
+# entry whose assessment does not record the factor either.
+_WORST = {"test_coverage": Decimal(0), "regression_surface": HUNDRED}
+
+
+def _factor(d: DecisionFacts, name: str) -> tuple[Decimal, bool]:
+    """(the value to count, whether the decision gave it): given, else the assessment's assumed value."""
+    declared = d.payload.get("risk", {}).get(name)
+    if declared is not None:
+        return Decimal(str(declared)), True
+    recorded = d.assessment.get("risk", {}).get("factors", {}).get(name, {})
+    return Decimal(str(recorded.get("value", _WORST[name]))), False
 
 
 def delivery_health(decisions: Iterable[DecisionFacts]) -> list[ModelHealth]:

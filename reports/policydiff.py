@@ -51,8 +51,8 @@ def outcome_changes(
     for d in sorted(decisions, key=lambda d: d.seq):
         try:
             request = parse_request(signed_part(DECISION, d.payload))
-            before = evaluate_decision(old, request).outcome()
-            after = evaluate_decision(new, request).outcome()
+            before = evaluate_decision(old, request, refuse=False).outcome()
+            after = evaluate_decision(new, request, refuse=False).outcome()
         except LedgerError:
             continue
         differing = [k for k in before if before[k] != after[k]]

@@ -10,6 +10,7 @@ import base64
 from typing import Any
 
 from ledger.decisions.rules import SUBSCORES
+from ledger.governance.verdict import caveats, release_verdict
 from ledger.tlog.checkpoint import Checkpoint
 from reports import fmt
 from reports.errors import ReportVerificationError
@@ -62,7 +63,8 @@ def _gates(d: DecisionFacts) -> list[dict[str, Any]]:
         {
             "name": g["name"],
             "threshold": fmt.bound(g),
-            "observed": g["observed"],
+            # A required catalogue gate the decision left out has no observed value; it failed.
+            "observed": g.get("observed", "not given"),
             "passed": bool(g["passed"]),
             "severity": g.get("severity", "high"),
             "effect": g.get("effect", "block"),
@@ -183,6 +185,7 @@ def _evidence_refs(d: DecisionFacts) -> dict[str, Any]:
 def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) -> dict[str, Any]:
     d = _decision(facts, str(params["decision"]))
     history = facts.model_decisions(d.model)
+    verdict = release_verdict(d.phase, d.payload, d.rolled_back_to)
     ds = d.payload["data_sensitivity"]
     return {
         "decision": {
@@ -200,7 +203,8 @@ def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) 
             "band_action": fmt.BAND_ACTION.get(d.band, d.band),
             "tier": d.tier,
             "phase": d.phase,
-            "verdict": fmt.phase_text(d.phase, d.rolled_back_to),
+            "verdict": verdict.text,
+            "blocked": verdict.blocked,
             "break_glass": d.break_glass,
             "break_glass_reason": d.break_glass_reason,
             "break_glass_open": d.break_glass_open,
@@ -220,7 +224,7 @@ def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) 
             {"seq": e.seq, "when": fmt.when(e.time), "kind": e.kind, "actor": e.actor, "summary": e.summary}
             for e in sorted(d.events, key=lambda e: e.seq)
         ],
-        "caveats": list(d.payload.get("caveats", [])),
+        "caveats": caveats(d.payload),
         "evidence_refs": _evidence_refs(d),
         "history": [
             {
@@ -228,7 +232,7 @@ def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) 
                 "index": h.index,
                 "band": h.band,
                 "tier": h.tier,
-                "phase": fmt.phase_text(h.phase, h.rolled_back_to),
+                "phase": fmt.verdict_text(h.phase, h.payload, h.rolled_back_to),
                 "submitted": fmt.when(h.time),
                 "this": h.leaf_hex == d.leaf_hex,
             }
@@ -253,6 +257,7 @@ def figures(ctx: dict[str, Any]) -> list[Figure]:
         Figure("tier", "Risk tier", d["tier"]),
         Figure("risk.score", "Deployment risk score", risk["score"]),
         Figure("phase", "Lifecycle phase", d["phase"]),
+        Figure("verdict", "Verdict", d["verdict"]),
         Figure("weights.profile", "Weight profile", sc["profile"]),
     ]
     for row in sc["rows"]:

@@ -3,7 +3,14 @@
 Deterministic: the document's dates (info dictionary, XMP, the attachment's dates) are the
 time of the latest entry the report's checkpoint covers, never the wall clock; the PDF
 identifier is WeasyPrint's hash of the content; fonts are the ones shipped in
-``reports/fonts`` (Liberation Sans and Mono, SIL OFL 1.1), embedded as subsets.
+``reports/fonts`` (Liberation Sans and Mono, then fallbacks for other scripts: see
+``reports/fonts/README.md``), embedded as subsets.
+
+Every glyph in a PDF/A must come from an embedded font, and a report must look the same on every
+host. So no character reaches WeasyPrint that the shipped fonts cannot draw: a character none of
+them covers would otherwise be drawn from whatever system font fontconfig finds, or as the
+empty ``.notdef`` box. ``printable`` shows such a character as ``[U+XXXX]`` instead (the exact text
+stays in the embedded evidence); every ``{{ … }}`` in the templates passes through it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +32,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
+from fontTools.ttLib import TTFont
 
 with warnings.catch_warnings():
     # Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools (as here) and says that a
@@ -32,7 +42,7 @@ with warnings.catch_warnings():
     from weasyprint.css import ColorProfile
     from weasyprint.text.fonts import FontConfiguration
 
-from reports.assets import PACKAGE_DIR, STYLESHEET, TEMPLATE_DIR
+from reports.assets import PACKAGE_DIR, STYLESHEET, TEMPLATE_DIR, TEXT_FONTS
 from reports.evidence import ATTACHMENT_NAME
 
 PDF_VARIANT = "pdf/a-3b"
@@ -49,11 +59,65 @@ def software_version() -> str:
         return "unknown"
 
 
+# Drawn by the layout engine itself, not from a font: whitespace the templates' text may hold,
+# and joiners and variation selectors (zero-width; they steer shaping of emoji and Indic,
+# Arabic scripts). Bidirectional overrides and isolates (U+202A-202E, U+2066-2069) are
+# deliberately not here: in an audit document they are shown, never obeyed.
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BIDI_CONTROLS = frozenset({*range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+_LAYOUT_CONTROLS = frozenset({0x09, 0x0A, 0x0D, 0x200C, 0x200D, *range(0xFE00, 0xFE10)})
+
+
+@cache
+def covered_code_points() -> frozenset[int]:
+    """Every code point some shipped text font (``reports.assets.TEXT_FONTS``) has a glyph for."""
+    covered: set[int] = set(_LAYOUT_CONTROLS)
+    for path in TEXT_FONTS:
+        with TTFont(str(path), lazy=True) as font:
+            covered.update(font.getBestCmap())
+    # A font's cmap may map controls, private-use or unassigned code points, and bidirectional
+    # overrides; never let those through.
+    return frozenset(
+        cp
+        for cp in covered
+        if cp in _LAYOUT_CONTROLS
+        or (cp not in _BIDI_CONTROLS and unicodedata.category(chr(cp)) not in ("Cc", "Cs", "Co", "Cn"))
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` with each character no shipped font can draw written as ``[U+XXXX]``.
+
+    Covered: Latin, Greek, Cyrillic, Hebrew, Arabic, Devanagari, Thai, Chinese, Japanese,
+    Korean (Hangul syllables), common symbols and emoji. Not covered (so shown as code points):
+    other scripts, controls, unassigned and private-use code points, lone surrogates,
+    bidirectional overrides. ASCII text is returned unchanged.
+    """
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        return text
+    covered = covered_code_points()
+    return "".join(ch if ord(ch) in covered else f"[U+{ord(ch):04X}]" for ch in text)
+
+
+def _finalize(value: object) -> object:
+    """Jinja's hook for every ``{{ … }}`` value: text is made printable (see ``printable``).
+
+    Markup (a macro's or ``css_string``'s output) stays Markup: the replacement is ASCII with no
+    character that HTML or CSS treats specially, so it cannot change what the markup means.
+    """
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(printable(str(value)))
+    if isinstance(value, str):
+        return printable(value)
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.body import ExactJsonRoute
 from api.deps import SUBMITTERS, CallerDep, ServiceDep
 from api.idempotency import request_digest
 from api.problems import Forbidden, error_responses
@@ -25,11 +26,15 @@ from api.schemas import (
 )
 from ledger.errors import DuplicateDecisionError, InputError
 from ledger.governance.state import DecisionState
+from ledger.governance.verdict import release_verdict
 from ledger.service import LedgerService
 from ledger.tlog.entry import Entry, format_time
 
 router = APIRouter(
-    prefix="/v1/decisions", tags=["decisions"], responses=error_responses(401, 403, 404, 409, 422, 503)
+    prefix="/v1/decisions",
+    tags=["decisions"],
+    responses=error_responses(400, 401, 403, 404, 409, 415, 422, 503),
+    route_class=ExactJsonRoute,
 )
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -47,6 +52,7 @@ def _summary(d: DecisionState) -> DecisionSummary:
         band=a["band"],
         tier=d.tier,
         phase=d.phase,
+        verdict=release_verdict(d.phase, d.payload, d.rolled_back_to).text,
     )
 
 
@@ -133,7 +139,12 @@ def list_decisions(
 def get_decision(decision_id: str, service: ServiceDep, caller: CallerDep) -> DecisionDetail:
     d = _decision(service, decision_id)
     return DecisionDetail(
-        seq=d.seq, hash=d.leaf_hex, time=format_time(d.time), phase=d.phase, payload=d.payload
+        seq=d.seq,
+        hash=d.leaf_hex,
+        time=format_time(d.time),
+        phase=d.phase,
+        verdict=release_verdict(d.phase, d.payload, d.rolled_back_to).text,
+        payload=d.payload,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import KeyRotation, NewIdentity, RecordedEntry
@@ -13,7 +14,10 @@ from ledger.governance.state import ADMIN
 from ledger.tlog.entry import Entry
 
 router = APIRouter(
-    prefix="/v1/identities", tags=["identities"], responses=error_responses(401, 403, 404, 422, 503)
+    prefix="/v1/identities",
+    tags=["identities"],
+    responses=error_responses(400, 401, 403, 404, 415, 422, 503),
+    route_class=ExactJsonRoute,
 )
 
 Name = Annotated[str, Path(min_length=1, max_length=200)]

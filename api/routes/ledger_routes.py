@@ -8,12 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
+from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import ConsistencyProof, InclusionProof
 from ledger.tlog.merkle import leaf_hash
 
-router = APIRouter(prefix="/v1", tags=["ledger"], responses=error_responses(401, 404, 422, 503))
+router = APIRouter(
+    prefix="/v1", tags=["ledger"], responses=error_responses(401, 404, 422, 503), route_class=ExactJsonRoute
+)
 
 Size = Annotated[int, Query(ge=1, le=2**40)]
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.body import ExactJsonRoute
 from api.deps import ServiceDep
 from api.schemas import Health
 from ledger.errors import LedgerError
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=ExactJsonRoute)
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up")

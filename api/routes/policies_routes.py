@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import DryRun, Evaluation, PolicyAdoption, PolicyView, RecordedEntry
@@ -12,7 +13,12 @@ from ledger.governance.state import ADMIN
 from policies.evaluate import evaluate_decision
 from policies.loader import load_policy_text
 
-router = APIRouter(prefix="/v1/policy", tags=["policy"], responses=error_responses(401, 403, 422, 503))
+router = APIRouter(
+    prefix="/v1/policy",
+    tags=["policy"],
+    responses=error_responses(400, 401, 403, 415, 422, 503),
+    route_class=ExactJsonRoute,
+)
 
 
 @router.get("", response_model=PolicyView, summary="The active policy")

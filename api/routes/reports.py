@@ -7,10 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=error_responses(401, 404, 409, 422, 503))
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    responses=error_responses(401, 404, 409, 422, 503),
+    route_class=ExactJsonRoute,
+)
 
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "a PDF/A-3b report with evidence.json attached"}
@@ -43,7 +49,8 @@ def audit(
     from reports.generate import prepare_audit, render
     from reports.period import parse_period
 
-    return _pdf(render(prepare_audit(service, parse_period(start, end), model)).data, "audit-export.pdf")
+    period = parse_period(start, end, names=("from", "to"))
+    return _pdf(render(prepare_audit(service, period, model)).data, "audit-export.pdf")
 
 
 @router.get("/scorecard", response_class=Response, responses=PDF, summary="Procurement scorecard")

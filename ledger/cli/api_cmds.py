@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,8 +12,8 @@ from typing import Any
 import click
 
 from ledger.cli.context import AppContext, actor_options, load_actor, pass_app
-from ledger.clock import SystemClock
-from ledger.errors import InputError, NotFoundError, RefusedError
+from ledger.clock import clock_from_environment
+from ledger.errors import InputError, NotFoundError, RefusedError, StorageError
 from ledger.governance import actions
 from ledger.tlog.entry import parse_time
 
@@ -45,17 +47,22 @@ def token() -> None:
 def token_create(
     app: AppContext, name: str, expires: str | None, actor_name: str | None, key_file: Path | None
 ) -> None:
-    """Issue a token for identity NAME. It is printed once; keep it secret."""
+    """Issue a token for identity NAME. It is printed once; keep it secret.
+
+    Only the token goes to stdout, so ``TOKEN=$(rledger token create ...)`` captures exactly
+    it; what was recorded is said on stderr.
+    """
     actor = load_actor(actor_name, key_file)
     service = app.service(writing=True)
     secret, entry = service.issue_token(
-        name, parse_expiry(expires, SystemClock().now()), actor.name, actor.key
+        name, parse_expiry(expires, clock_from_environment(os.environ).now()), actor.name, actor.key
     )
     click.echo(
         f"recorded entry {entry.seq}: token {entry.payload['token_id']} for {name}"
         + (f", expires {entry.payload['expires_at']}" if "expires_at" in entry.payload else "")
+        + "; the token (shown only now) is on stdout",
+        err=True,
     )
-    click.echo("the token (shown only now):")
     click.echo(secret)
 
 
@@ -76,14 +83,27 @@ def token_revoke(app: AppContext, token_id: str, actor_name: str | None, key_fil
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
-    import os
-
+    """Run the HTTP API (OpenAPI docs at /docs), and say where it listens."""
     import uvicorn
 
-    app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    from ledger import migrations
+
+    service = app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    # Workers never change the schema: one that is behind fails here, once, not in every worker.
+    revision = service.store.schema_revision()
+    if revision != migrations.head():
+        raise StorageError(
+            f"the ledger schema in {service.store.url} is at {revision or 'none'}, this rledger needs "
+            f"{migrations.head()}: run `rledger db upgrade` first"
+        )
     os.environ["RLEDGER_HOME"] = str(app.settings.home)
     os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
+    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    click.echo(
+        f"serving {service.store.meta()['origin']} from {service.store.url} at {where} with {workers} "
+        f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"
+    )
+    sys.stdout.flush()
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,

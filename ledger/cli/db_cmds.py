@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +12,14 @@ import click
 from ledger import migrations
 from ledger.cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
 from ledger.cli.progress import progress_bar
-from ledger.clock import SystemClock
+from ledger.clock import clock_from_environment
 from ledger.errors import StorageError
+from ledger.keys import KeyFileError
 from ledger.restore import import_export, write_backup
 from ledger.service import LedgerService
 from ledger.settings import DATABASE_FILE
 from ledger.store import LedgerStore
+from ledger.tlog.note import Ed25519Signer
 
 
 @contextmanager
@@ -113,12 +116,12 @@ def import_cmd(app: AppContext, export_file: Path, checkpoint_file: Path, worker
     the ledger's own key (the one its first entry records).
     """
     note = read_checkpoint_file(checkpoint_file)
-    signer = app.signer()
+    signer = _import_signer(app)
     total = max(1, export_file.stat().st_size // 1000) if export_file.exists() else 0
     with _open_store(app) as store:
         with progress_bar(total, "verifying and importing") as tick:
             result = import_export(store, export_file, note, signer, workers=workers, progress=tick)
-        service = LedgerService(store, SystemClock())
+        service = LedgerService(store, clock_from_environment(os.environ))
         verified = service.verify(workers=workers)  # and once more, as stored
         service.verify_meaning()
         where = store.url
@@ -129,6 +132,21 @@ def import_cmd(app: AppContext, export_file: Path, checkpoint_file: Path, worker
     click.echo(f"OK: verified again as stored; root {verified.root.hex()}")
     click.echo("checkpoint signed with the ledger key:")
     click.echo(result.note, nl=False)
+
+
+def _import_signer(app: AppContext) -> Ed25519Signer:
+    """The ledger's own signing key, which a new home does not have yet: say what to copy where.
+
+    Raises KeyFileError naming the file to copy (or the environment variable to set) when the
+    key is missing; other key problems (mode, format) keep their own message.
+    """
+    key_path = app.settings.signing_key_path
+    if not os.environ.get("RLEDGER_SIGNING_KEY") and not key_path.exists():
+        raise KeyFileError(
+            f"import needs the ledger's own signing key (the signing.key of the home that made the "
+            f"backup): copy it to {key_path} with mode 0600, or set RLEDGER_SIGNING_KEY"
+        )
+    return app.signer()
 
 
 COMMANDS = (db, import_cmd)

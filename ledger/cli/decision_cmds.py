@@ -113,10 +113,13 @@ def status(app: AppContext, decision_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    click.echo(f"{report['decision']}: {report['verdict']}")
     click.echo(
-        f"{report['decision']}: {report['phase']}, band {report['band']}, tier {report['tier']}, "
-        f"rollout {report['rollout']}, requested by {report['requested_by']}"
+        f"  band {report['band']}, tier {report['tier']}, rollout {report['rollout']}, "
+        f"phase {report['phase']}, requested by {report['requested_by']}"
     )
+    for caveat in report["caveats"]:
+        click.echo(f"  caveat: {caveat}")
     for a in report["approvals"]:
         click.echo(f"  {a['verdict']} by {a['approver']} as {a['role']} at {a['at']}")
     for m in report["missing_approvals"]:

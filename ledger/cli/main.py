@@ -38,6 +38,7 @@ def _register() -> None:
         db_cmds,
         decision_cmds,
         demo_cmd,
+        examples_cmd,
         log_cmds,
         release_cmds,
         report_cmds,
@@ -52,7 +53,7 @@ def _register() -> None:
         *db_cmds.COMMANDS,
         *report_cmds.COMMANDS,
     )
-    for command in (*commands, demo_cmd.demo):
+    for command in (*commands, demo_cmd.demo, examples_cmd.examples):
         cli.add_command(command)
 
 

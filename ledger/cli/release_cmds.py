@@ -72,19 +72,11 @@ def canary_start(app: AppContext, decision_id: str, actor_name: str | None, key_
 
 
 def _summary(path: Path) -> dict[str, Any]:
-    import yaml
+    """A canary summary file (YAML 1.2, or JSON for ``.json``), read by the reader every door
+    shares: exact numbers, duplicate metrics refused with their line."""
+    from ledger.encoding.reader import read_file
 
-    from ledger.decisions.record import load_decision_file
-
-    if path.suffix.lower() == ".json":
-        data = load_decision_file(path)
-    else:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"summary file {path} does not exist") from None
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InputError(f"summary file {path} is not readable YAML: {exc}") from None
+    data = read_file(path, what="summary file").data
     if not isinstance(data, dict) or not data:
         raise InputError("a canary summary is a mapping of metric: value, e.g. error_rate: 0.01")
     return data
@@ -171,15 +163,19 @@ def gate(app: AppContext, decision_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {k: report[k] for k in ("decision", "may_promote_now", "blockers", "checks")}, indent=2
+                {
+                    k: report[k]
+                    for k in ("decision", "verdict", "blocked", "may_promote_now", "blockers", "checks")
+                },
+                indent=2,
             )
         )
     if report["may_promote_now"]:
         if not as_json:
-            click.echo(f"{report['decision']}: may be promoted now")
+            click.echo(f"{report['decision']}: may be promoted now ({report['verdict']})")
         return
     if not as_json:
-        click.echo(f"{report['decision']}: may NOT be promoted now")
+        click.echo(f"{report['decision']}: may NOT be promoted now; {report['verdict']}")
         reasons = report["blockers"] or [f"the release is {report['phase']}"]
         for reason in reasons:
             click.echo(f"  - {reason}")

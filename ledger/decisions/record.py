@@ -7,12 +7,11 @@ recompute the index, the gates, the band and the risk from the entry alone.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ledger.decisions.request import WEIGHTS_TAGS, DecisionRequest
@@ -20,83 +19,69 @@ from ledger.decisions.risk import assess_risk
 from ledger.decisions.rules import ScoringRules
 from ledger.decisions.scoring import band_for, evaluate_gate, iteration_index, resolve_gates
 from ledger.encoding.numbers import NotExactError, decimal_text
+from ledger.encoding.reader import read_file, read_text
 from ledger.errors import DecisionInputError, InputError
 from ledger.tlog.entry import format_time
 
 DECISION_KIND = "release.decision"
 
 
-class _ExactLoader(yaml.SafeLoader):
-    """YAML loader that reads ``0.97`` as Decimal('0.97'), never as a binary float."""
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        value = Decimal("NaN")
-    if not value.is_finite():  # .inf, .nan
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} is not a finite number", node.start_mark
-        )
-    return value
-
-
-def _one_line(exc: yaml.YAMLError) -> str:
-    """PyYAML's messages span several lines (context, a caret drawing); the CLI prints one."""
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})"
-    return " ".join(str(exc).split())
-
-
-_ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-
-
 def load_decision_file(path: Path) -> dict[str, Any]:
-    """Read a YAML or JSON decision file into plain data, with exact numbers."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"decision file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read decision file {path}: {exc}") from None
-    return parse_decision_text(text, json_format=path.suffix.lower() == ".json")
+    """Read a YAML or JSON decision file (``.json`` is JSON) into plain data with exact numbers,
+    through the one reader every door shares (:mod:`ledger.encoding.reader`).
+
+    Raises :class:`InputError` (a missing file; a :class:`ReadError` for text that breaks a
+    reading rule, naming the line)."""
+    return _mapping(read_file(path, what="decision file").data)
 
 
-def parse_decision_text(text: str, *, json_format: bool = False) -> dict[str, Any]:
-    try:
-        data = json.loads(text, parse_float=Decimal) if json_format else yaml.load(text, Loader=_ExactLoader)
-    except yaml.YAMLError as exc:
-        raise InputError(f"decision file is not valid YAML: {_one_line(exc)}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"decision file is not valid JSON: {exc}") from None
+def parse_decision_text(text: str | bytes, *, json_format: bool = False) -> dict[str, Any]:
+    """Read decision text (YAML, or JSON with ``json_format``) as :func:`load_decision_file` does.
+
+    The HTTP API reads request bodies with the same reader, so the same bytes get the same
+    verdict or the same refusal through either door."""
+    return _mapping(read_text(text, "json" if json_format else "yaml", what="decision file").data)
+
+
+def _mapping(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("a decision file must be a mapping of fields (model, version, ...)")
     return data
 
 
 def parse_request(data: Any) -> DecisionRequest:
-    """Validate decision data; the first problem becomes one error naming its field."""
+    """Validate decision data; the first problem becomes one error naming its field.
+
+    Raises :class:`DecisionInputError`."""
     try:
         return DecisionRequest.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        if len(loc) > 1 and loc[0] == "weights" and loc[1] in WEIGHTS_TAGS:
-            loc = loc[:1] + loc[2:]  # the union's tag is ours, not a field of the file
-        field = ".".join(str(part) for part in loc)
-        message = first["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if not field and ": " in message:
-            # Cross-field rules are checked on the whole file; their messages open with "field: ".
-            field, message = message.split(": ", 1)
-        others = exc.error_count() - 1
-        if others:
-            message += f" (and {others} more problem{'s' if others > 1 else ''})"
+        field, message = first_problem(exc.errors())
         raise DecisionInputError(field, message) from None
+
+
+def first_problem(errors: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """(dotted field, message) for the first of pydantic's errors, with a count of the others.
+
+    Shared by the CLI and the HTTP API, so the two doors word a refusal the same way. Location
+    parts named "body" (FastAPI's) and the weights union's tags are not fields of the file."""
+    if not errors:
+        return "", "invalid input"
+    first = errors[0]
+    loc = tuple(part for part in first.get("loc", ()) if part != "body")
+    if len(loc) > 1 and loc[0] == "weights" and loc[1] in WEIGHTS_TAGS:
+        loc = loc[:1] + loc[2:]  # the union's tag is ours, not a field of the file
+    field = ".".join(str(part) for part in loc)
+    message = str(first.get("msg", "invalid"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if not field and ": " in message:
+        # Cross-field rules are checked on the whole file; their messages open with "field: ".
+        field, message = message.split(": ", 1)
+    others = len(errors) - 1
+    if others:
+        message += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return field, message
 
 
 def json_ready(value: Any) -> Any:

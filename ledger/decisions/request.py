@@ -6,11 +6,13 @@ fields are refused so that a typo cannot silently drop evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -29,9 +31,46 @@ from ledger.encoding.numbers import to_decimal
 Exact = Annotated[Decimal, BeforeValidator(to_decimal), Field(gt=-(10**15), lt=10**15)]
 Score = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=100, decimal_places=6)]
 Weight = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1, decimal_places=6)]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+
+# Names are ASCII only: they are compared byte for byte in RFC 8785 entries, appear in
+# MODEL@VERSION identifiers on command lines, and are printed in PDF reports; look-alike
+# letters (a Cyrillic "a" for a Latin one) could otherwise name two releases the same to a reader.
+# The pattern stays in the JSON schema; the message says the rule in words (docs/formats.md §10).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"
+NAME_RULE = (
+    "a name uses only ASCII letters (A-Z, a-z), digits (0-9) and the characters "
+    "'.', '_', ':', '/' and '-', and starts with a letter or digit"
+)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9._:/-]")
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _name(value: str) -> str:
+    if _NAME.fullmatch(value):
+        return value
+    bad = next((c for c in value if not _NAME_CHAR.fullmatch(c)), value[:1])
+    where = "may not start a name" if bad == value[:1] and _NAME_CHAR.fullmatch(bad) else "is not allowed"
+    raise ValueError(f"{value!r}: {bad!r} {where}; {NAME_RULE}")
+
+
+def _digest(value: str) -> str:
+    if _DIGEST.fullmatch(value):
+        return value
+    raise ValueError(
+        f"{value[:80]!r} is not a digest: write 'sha256:' followed by "
+        "64 lowercase hexadecimal digits (0-9, a-f)"
+    )
+
+
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NAME_PATTERN}),
+    AfterValidator(_name),
+]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+Digest = Annotated[str, Field(json_schema_extra={"pattern": DIGEST_PATTERN}), AfterValidator(_digest)]
 
 
 class Frozen(BaseModel):

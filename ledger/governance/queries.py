@@ -7,11 +7,20 @@ from typing import Any
 
 from ledger.governance.lifecycle import promotion_outcome
 from ledger.governance.state import DecisionState, GovernanceState
+from ledger.governance.verdict import caveats, release_verdict
 from ledger.tlog.entry import format_time
 from policies.evaluate import approval_status
 
 
 def decision_status(state: GovernanceState, d: DecisionState, moment: datetime) -> dict[str, Any]:
+    """Everything ``decision status``, ``gate`` and ``GET /v1/decisions/{id}/status`` show.
+
+    ``phase`` is the state machine's; ``verdict`` is what to show people (see
+    ledger.governance.verdict): ``blocked: ...`` for a release that failed a blocking gate or
+    is red, ``auto-approved (no approval required), ...`` when its tier needs no approval.
+    ``caveats`` holds the ledger's own (custom weights, a weights escalation) and the recorded ones.
+    """
+    verdict = release_verdict(d.phase, d.payload, d.rolled_back_to)
     status = approval_status(d.requirements, d.approvals)
     voted = {a.approver for a in d.approvals}
     missing = [
@@ -34,12 +43,16 @@ def decision_status(state: GovernanceState, d: DecisionState, moment: datetime) 
             f"break-glass promotion awaits a retrospective approval from {', '.join(roles)} "
             f"by {format_time(d.retro_deadline)}{overdue}"
         )
-    if d.phase in ("pending_approval",) and missing:
+    if verdict.blocked:
+        open_items.append(verdict.text)
+    elif d.phase in ("pending_approval",) and missing:
         open_items.append("approvals missing: " + status.describe_missing())
     return {
         "decision": d.ref,
         "hash": d.leaf_hex,
         "phase": d.phase,
+        "verdict": verdict.text,
+        "blocked": verdict.blocked,
         "band": d.band,
         "tier": d.tier,
         "rollout": d.requirements["rollout"]["mode"],
@@ -55,6 +68,7 @@ def decision_status(state: GovernanceState, d: DecisionState, moment: datetime) 
         "blockers": outcome.reasons(),
         "checks": [c.to_json() for c in outcome.checks],
         "open_items": open_items,
+        "caveats": caveats(d.payload),
         "production_version": state.production.get(d.model),
         "timeline": [
             {"seq": t.seq, "time": t.time, "kind": t.kind, "actor": t.actor, "summary": t.summary}

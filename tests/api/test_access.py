@@ -175,13 +175,13 @@ def test_an_approval_relayed_by_someone_else(api: Api) -> None:
 def test_policy_adoption_by_a_non_admin(api: Api) -> None:
     from policies.loader import default_policy_path
 
-    text = default_policy_path().read_text().replace('version: "1"', 'version: "2"')
+    text = default_policy_path().read_text().replace('version: "2"', 'version: "3"')
     before = api.snapshot()
     r = api.client.post("/v1/policy", json={"text": text}, headers=api.headers(CAROL))
     refused(api, r, 403, "admin", before=before)
     ok = api.client.post("/v1/policy", json={"text": text}, headers=api.headers("admin@example.com"))
     assert ok.status_code == 201, ok.text
-    assert api.client.get("/v1/policy", headers=api.headers(ERIN)).json()["version"] == "2"
+    assert api.client.get("/v1/policy", headers=api.headers(ERIN)).json()["version"] == "3"
 
 
 def test_validation_errors_name_the_field(api: Api) -> None:

@@ -142,7 +142,7 @@ def test_policy_adopt_and_diff(cli: Cli, tmp_path: Path) -> None:
         default_policy_path()
         .read_text()
         .replace("green_margin: 5", "green_margin: 10")
-        .replace('version: "1"', 'version: "2"')
+        .replace('version: "2"', 'version: "3"')
     )
     out = cli.ok("policy", "diff", str(default_policy_path()), str(stricter))
     assert "support-summarizer@1.4" in out and "band: green -> yellow" in out
@@ -157,7 +157,7 @@ def test_policy_adopt_and_diff(cli: Cli, tmp_path: Path) -> None:
         "--key",
         str(cli.home / "root@example.com.key"),
     )
-    assert "adopted default v2" in out
+    assert "adopted default v3" in out
 
 
 def test_revoked_people_sign_nothing(cli: Cli) -> None:

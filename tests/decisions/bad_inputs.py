@@ -7,13 +7,14 @@ fragment its message must contain.
 from __future__ import annotations
 
 import copy
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
 
 from ledger.decisions.record import parse_decision_text
 
@@ -52,6 +53,9 @@ evidence:
 requested_by: alice@example.com
 """
 
+# Refusals say the rule in words, never as a regular expression.
+NAME_WORDS = "a name uses only ASCII letters (A-Z, a-z), digits (0-9)"
+DIGEST_WORDS = "followed by 64 lowercase hexadecimal digits"
 BAD_DIGEST = "sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"
 
 
@@ -60,19 +64,17 @@ def valid_data() -> dict[str, Any]:
     return copy.deepcopy(parse_decision_text(VALID_YAML))
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value, "f"))
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
-
-
 def dump_yaml(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+    """YAML 1.2 text for decision data, Decimals written from their exact text."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.representer.sort_base_mapping_type_on_output = False
+    yaml.representer.add_representer(
+        Decimal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:float", format(value, "f"))
+    )
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
 
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -153,13 +155,15 @@ BAD_CASES: list[BadCase] = [
     BadCase(
         "risk-factor-101", _set("risk.change_size", 101), "risk.change_size", "less than or equal to 100"
     ),
-    BadCase("artifact-digest-short", _set("artifact_digest", "sha256:abc"), "artifact_digest", "pattern"),
-    BadCase("artifact-digest-uppercase", _set("artifact_digest", BAD_DIGEST), "artifact_digest", "pattern"),
+    BadCase("artifact-digest-short", _set("artifact_digest", "sha256:abc"), "artifact_digest", DIGEST_WORDS),
+    BadCase(
+        "artifact-digest-uppercase", _set("artifact_digest", BAD_DIGEST), "artifact_digest", DIGEST_WORDS
+    ),
     BadCase(
         "report-digest-md5",
         _set("evidence.reports.0.digest", "md5:0123456789abcdef0123456789abcdef"),
         "evidence.reports.0.digest",
-        "pattern",
+        DIGEST_WORDS,
     ),
     BadCase(
         "evaluated-at-without-zone",
@@ -217,7 +221,8 @@ BAD_CASES: list[BadCase] = [
         "data_sensitivity.classification",
         "Input should be",
     ),
-    BadCase("model-name-with-space", _set("model", "fraud scorer"), "model", "pattern"),
+    BadCase("model-name-with-space", _set("model", "fraud scorer"), "model", NAME_WORDS),
+    BadCase("model-name-not-ascii", _set("model", "modèle-ü"), "model", NAME_WORDS),
     BadCase("empty-requested-by", _set("requested_by", ""), "requested_by", "at least 1 character"),
 ]
 

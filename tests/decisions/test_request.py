@@ -133,7 +133,8 @@ def test_yaml_floats_are_read_exactly() -> None:
 
 @pytest.mark.parametrize(
     ("literal", "text"),
-    [("0.1", "0.1"), ("0.30", "0.3"), ("86.5", "86.5"), ("1_000.25", "1000.25"), ("1.0e-3", "0.001")],
+    # "1_000.25" (YAML 1.1 read 1000.25) is refused now: tests/encoding/test_reader.py
+    [("0.1", "0.1"), ("0.30", "0.3"), ("86.5", "86.5"), ("1.0e-3", "0.001")],
 )
 def test_yaml_float_literals(literal: str, text: str) -> None:
     data = parse_decision_text(VALID_YAML.replace("observed: 0.97,", f"observed: {literal},"))

@@ -61,7 +61,7 @@ def _policy_with(old: str, new: str, version: str) -> str:
         default_policy_path()
         .read_text()
         .replace(old, new, 1)
-        .replace('version: "1"', f'version: "{version}"', 1)
+        .replace('version: "2"', f'version: "{version}"', 1)
     )
     return text
 
@@ -78,7 +78,7 @@ def test_policy_diff_lists_exactly_the_changed_decisions(team: Team) -> None:
     }
     old = load_default_policy()
     # A green margin of 10 turns 1.4 (109.25) yellow and touches nothing else.
-    new = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "2"))
+    new = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "3"))
     changed = team.service.policy_diff(old, new)
     assert [c["decision"] for c in changed] == [refs["04-support-summarizer-1.4.yaml"]]
     assert changed[0]["changes"] == {"band": {"old": "green", "new": "yellow"}}
@@ -88,7 +88,7 @@ def test_policy_diff_lists_exactly_the_changed_decisions(team: Team) -> None:
 def test_adopting_a_new_policy_never_changes_a_past_decision(team: Team) -> None:
     ref = team.submit("04-support-summarizer-1.4.yaml")
     before = team.service.decision(ref).entry.payload
-    stricter = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "2"))
+    stricter = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "3"))
     team.service.adopt_policy(stricter, ADMIN, team.key(ADMIN))
     assert team.service.decision(ref).entry.payload == before
     assert team.service.replay(ref)["identical"]

@@ -174,3 +174,20 @@ def test_a_format_1_ledger_keeps_verifying(tmp_path: Path) -> None:
     assert result.size == 22
     state = verify_export_meaning(export)
     assert state.format == 1
+
+
+def test_the_independent_verifier_applies_the_format_2_time_rules() -> None:
+    """The v1 vectors hold a decision evaluated 20 hours after it was recorded (entry 11) and a
+    canary result one minute after its start: legal in format 1, and caught by the verifier
+    written from docs/formats.md once the genesis declares format 2."""
+    from tests.vectors import independent_verifier as independent
+
+    export = (VECTORS_V1 / "export.jsonl").read_bytes()
+    assert independent.check_statements(export) == 21
+    lines = export.split(b"\n")
+    lines[0] = lines[0].replace(b'"origin":', b'"format":2,"origin":', 1)
+    with pytest.raises(independent.Invalid, match=r"entry 11: evidence\.evaluated_at is in the future"):
+        independent.check_statements(b"\n".join(lines))
+    del lines[11]  # without that decision, the canary comes next
+    with pytest.raises(independent.Invalid, match="entry 16: a canary result inside the 24-hour"):
+        independent.check_statements(b"\n".join(lines))

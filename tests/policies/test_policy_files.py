@@ -85,7 +85,7 @@ def test_yaml_syntax_error_names_the_line() -> None:
 
 def test_policy_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "check", str(default_policy_path())]) == 0
-    assert "OK: default v1" in capsys.readouterr().out
+    assert "OK: default v2" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text(_mutated("medium_below: 70", "medium_below: 700"))
     assert main(["policy", "check", str(bad)]) == 1

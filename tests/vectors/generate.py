@@ -4,7 +4,7 @@
     python tests/vectors/generate.py OUT_DIR    # write them somewhere else
 
 A small ledger is built through the real code paths (LedgerStore on a temporary SQLite
-file, LedgerService with the default policy, the demo decision files, and one statement of
+file, LedgerService with the pinned default policy, the demo decision files, and one statement of
 every other kind) with fixed keys, a fixed clock and fixed randomness. Ed25519 signatures are
 deterministic, so the output is the same bytes every time; ``test_vectors.py`` checks that
 it still is. Bytes that differ from the committed files mean a format changed: see README.md.
@@ -34,6 +34,7 @@ from ledger.store import LedgerStore
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import EMPTY_ROOT
 from ledger.tlog.note import Ed25519Signer, Verifier
+from policies.loader import load_policy_file
 
 ORIGIN = "vectors.release-ledger.example/log"
 LEDGER_KEY_SEED = bytes(range(32))  # public on purpose: these keys sign test vectors and nothing else
@@ -44,6 +45,9 @@ ALICE = "alice@example.com"  # submitter: submits the demo decisions
 BOB = "bob@example.com"  # ml-lead: approves the medium-tier release
 CAROL = "carol@example.com"  # release-manager: runs the canary, promotes and rolls back
 HERE = Path(__file__).resolve().parent
+# The policy the vectors adopted: policies/default.yaml as it was when they were made. Pinned,
+# so that changing the shipped default does not change bytes that existing ledgers hold.
+POLICY = HERE.parent / "fixtures" / "policy-default-v2.yaml"
 
 EXPORT = "export.jsonl"
 VERIFIER_KEY = "verifier.key"
@@ -96,7 +100,7 @@ class _Randomness:
 def build_ledger(db: Path) -> None:
     """Create the vector ledger in a new SQLite file. Each append is one entry and one checkpoint.
 
-    seq 0-2   ledger.init, identity.added (the first admin), policy.adopted (default policy)
+    seq 0-2   ledger.init, identity.added (the first admin), policy.adopted (POLICY)
     seq 3-5   identity.added: alice (submitter), bob (ml-lead), carol (release-manager)
     seq 6-11  release.decision: the six demo files, submitted and signed by alice
     seq 12    token.issued: an API token for carol
@@ -113,7 +117,7 @@ def build_ledger(db: Path) -> None:
         clock = FixedClock(START, STEP_SECONDS)
         s = LedgerService(store, clock, ledger_signer(), random=randomness)
         admin, alice, bob, carol = (personal_key(name) for name in (ADMIN, ALICE, BOB, CAROL))
-        s.initialize(ORIGIN, ADMIN, admin)
+        s.initialize(ORIGIN, ADMIN, admin, load_policy_file(POLICY))
         s.add_identity(ALICE, ["submitter"], public_b64(alice), ADMIN, admin)
         s.add_identity(BOB, ["ml-lead"], public_b64(bob), ADMIN, admin)
         s.add_identity(CAROL, ["release-manager"], public_b64(carol), ADMIN, admin)

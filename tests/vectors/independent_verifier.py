@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -310,13 +310,17 @@ def check_statements(export: bytes) -> int:
     revoked: set[str] = set()
     policies: set[str] = set()
     tokens: dict[str, dict[str, Any]] = {}
+    timing = _Timing()
     checked = 0
-    for value in (json.loads(line) for line in export.split(b"\n")[:-1]):
+    for line in export.split(b"\n")[:-1]:
+        value = json.loads(line)
         kind, payload, seq = value["kind"], value["payload"], value["seq"]
         if kind == "ledger.init":
             if seq != 0:
                 raise Invalid("ledger.init after the first entry")
+            timing.format = payload.get("format", 1)
             continue
+        timing.check(kind, payload, seq, value["time"], line)
         author = payload[SIGNER.get(kind, "actor")]
         if kind == "identity.added" and not keys:
             if author != payload["name"] or "admin" not in payload["roles"]:
@@ -338,6 +342,37 @@ def check_statements(export: bytes) -> int:
         _apply(kind, payload, seq, value["time"], keys, revoked, policies, tokens)
         checked += 1
     return checked
+
+
+class _Timing:
+    """The format-2 time rules of formats.md section 10.2: no decision instant later than the
+    entry's time plus five minutes, and no canary result before the tier's canary window."""
+
+    SKEW = timedelta(minutes=5)
+
+    def __init__(self) -> None:
+        self.format = 1
+        self.windows: dict[str, int | None] = {}  # decision leaf hash (hex) -> canary_window_hours
+        self.started: dict[str, datetime] = {}
+
+    def check(self, kind: str, payload: dict[str, Any], seq: int, time: str, line: bytes) -> None:
+        if self.format < 2:
+            return
+        moment = _instant(time)
+        if kind == "release.decision":
+            for section, name in (("rollback", "rehearsed_at"), ("evidence", "evaluated_at")):
+                instant = payload.get(section, {}).get(name)
+                if instant is not None and _instant(instant) > moment + self.SKEW:
+                    raise Invalid(f"entry {seq}: {section}.{name} is in the future")
+            leaf = leaf_hash(line).hex()
+            self.windows[leaf] = payload["requirements"]["rollout"].get("canary_window_hours")
+        elif kind == "release.canary_started":
+            self.started[payload["decision"]] = moment
+        elif kind == "release.canary_result":
+            hours = self.windows.get(payload["decision"])
+            started = self.started.get(payload["decision"])
+            if hours is not None and started is not None and moment < started + timedelta(hours=hours):
+                raise Invalid(f"entry {seq}: a canary result inside the {hours}-hour canary window")
 
 
 def _check_attestation(
@@ -451,7 +486,9 @@ def check_assessment(payload: dict[str, Any]) -> None:
     _expect("band", a["band"], band)
     _check_risk(payload, a["risk"])
     if "requirements" in payload:
-        _expect("requirements.tier", payload["requirements"]["tier"], a["risk"]["tier"])
+        escalation = payload["requirements"].get("weights_escalation")
+        risk_tier = escalation["risk_tier"] if escalation else payload["requirements"]["tier"]
+        _expect("requirements.tier", risk_tier, a["risk"]["tier"])
 
 
 def _check_gates(declared: list[dict[str, Any]], evaluated: list[dict[str, Any]]) -> bool:
