@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.api.servers import free_port
 from tests.conftest import PROJECT_ROOT, PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -49,12 +49,6 @@ def _skipped(block: str) -> bool:
     return "python3 -m venv" in block or "make bench" in block or "bash .ci/run" in block
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_readme_has_the_blocks_this_test_adapts() -> None:
     """If the README drops or renames these, the adaptations below must change with it."""
     blocks = readme_blocks()
@@ -69,7 +63,7 @@ def test_the_readme_has_the_blocks_this_test_adapts() -> None:
 def test_every_readme_block_runs_as_written(tmp_path: Path, postgres_server: PostgresServer) -> None:
     work = tmp_path / "readme"
     work.mkdir()
-    port = _free_port()
+    port = free_port()
     databases = [postgres_server.create_database() for _ in README_PG_URLS]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RLEDGER_")}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", RLEDGER_CLOCK=CLOCK, NO_COLOR="1")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -70,6 +71,18 @@ Name = Annotated[
     AfterValidator(_name),
 ]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def _utc_instant(value: datetime) -> datetime:
+    # Entries hold instants in UTC (formats.md §3.4); an instant whose UTC form falls outside
+    # years 0001-9999 (0001-01-01T00:00:00+14:00) cannot be written, so it is bad input.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant in UTC falls outside the years 0001 to 9999") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_utc_instant)]
 Digest = Annotated[str, Field(json_schema_extra={"pattern": DIGEST_PATTERN}), AfterValidator(_digest)]
 
 
@@ -159,7 +172,7 @@ class Rollback(Frozen):
     target_version: Name
     mechanism: Text
     runbook: Text
-    rehearsed_at: AwareDatetime | None = None
+    rehearsed_at: Instant | None = None
 
 
 class EvidenceReport(Frozen):
@@ -169,7 +182,7 @@ class EvidenceReport(Frozen):
 
 class Evidence(Frozen):
     eval_suite: Text
-    evaluated_at: AwareDatetime
+    evaluated_at: Instant
     prompt_set_version: Text | None = None
     traffic_segment: Text | None = None
     reports: list[EvidenceReport] = Field(default_factory=list, max_length=100)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +12,8 @@ import httpx
 import pytest
 
 from ledger.cli.main import main
+from tests.api.servers import free_port, wait_until_healthy
 from tests.api.test_access import decision_json
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _cli(*args: str) -> str:
@@ -56,7 +48,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         )
         out = _cli("--home", str(home), "token", "create", f"{name}@example.com", "--expires", "1d", *admin)
         tokens[name] = out.strip().splitlines()[-1]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ledger.cli.main", "--home", str(home), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -64,17 +56,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode() if process.stdout else ""
-            pytest.fail(f"the server did not start: {output}")
-        time.sleep(0.2)
+    problem = wait_until_healthy(url, process, 30)
+    if problem:
+        output = process.stdout.read().decode() if process.stdout else ""
+        pytest.fail(f"{problem}: {output}")
     try:
         yield url, tmp_path, tokens
     finally:

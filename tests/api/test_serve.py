@@ -6,10 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,16 +20,10 @@ from api.docs_ui import ASSETS
 from ledger import migrations
 from ledger.cli.main import main
 from ledger.store import LedgerStore
+from tests.api.servers import free_port, wait_until_healthy
 from tests.governance.conftest import Team
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _new_ledger(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,20 +73,12 @@ def test_two_workers_start_cleanly_on_a_new_ledger(
 ) -> None:
     home = tmp_path / "home"
     _new_ledger(home, capsys)
-    port = _free_port()
+    port = free_port()
     process = _serve(home, port, 2)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, f"the server exited: {_stop(process)}"
-            assert time.monotonic() < deadline, "the server did not answer /healthz within 60 s"
-            time.sleep(0.2)
+        problem = wait_until_healthy(url, process, 60)
+        assert not problem, f"{problem}: {_stop(process)}"
         # every worker answers, not just the first one up
         for _ in range(20):
             assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
@@ -116,7 +100,7 @@ def test_serve_refuses_a_schema_behind_head_in_one_line(
     with store.engine.begin() as conn:  # as if the ledger was made by a version before 0003
         conn.exec_driver_sql(f"UPDATE {migrations.VERSION_TABLE} SET version_num = '0002'")
     store.close()
-    assert main(["--home", str(home), "serve", "--port", str(_free_port())]) == 1
+    assert main(["--home", str(home), "serve", "--port", str(free_port())]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"is at 0002, this rledger needs {migrations.head()}: run `rledger db upgrade` first" in err

@@ -23,8 +23,9 @@ from ledger.clock import SystemClock
 from ledger.service import LedgerService
 from ledger.settings import sqlite_url
 from ledger.store import LedgerStore
+from tests.api.servers import free_port
 from tests.api.test_access import decision_json
-from tests.api.test_real_server import _cli, _free_port
+from tests.api.test_real_server import _cli
 
 ROUNDS = 6
 
@@ -72,7 +73,7 @@ def test_killing_the_server_mid_request_loses_no_acknowledged_decision(tmp_path:
     acknowledged: set[str] = set()
     kills = 0
     for round_number in range(ROUNDS):
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = _start(home, port)
         _wait_ready(url, server)

@@ -238,7 +238,7 @@ def test_unparseable_files_give_input_error(tmp_path: Path, name: str, text: str
 def test_yaml_syntax_error_is_one_line(tmp_path: Path, text: str) -> None:
     """The CLI prints an InputError as its one line of output, so the message must be one line.
 
-    PyYAML's exception text spans several lines (problem, context, a caret drawing).
+    YAML libraries' exception text spans several lines (problem, context, a caret drawing).
     """
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")

@@ -191,3 +191,16 @@ def test_the_independent_verifier_applies_the_format_2_time_rules() -> None:
     del lines[11]  # without that decision, the canary comes next
     with pytest.raises(independent.Invalid, match="entry 16: a canary result inside the 24-hour"):
         independent.check_statements(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00"])
+def test_an_instant_whose_utc_form_leaves_the_calendar_is_bad_input(team: Team, instant: str) -> None:
+    from ledger.decisions.record import parse_decision_text
+
+    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    data = parse_decision_text(text)
+    data["rollback"] = {**data["rollback"], "rehearsed_at": instant}
+    with pytest.raises(DecisionInputError) as caught:
+        team.service.submit_decision(data, ALICE, team.key(ALICE))
+    assert caught.value.field == "rollback.rehearsed_at"
+    assert "outside the years 0001 to 9999" in str(caught.value)
