@@ -42,6 +42,7 @@ class FixedClock:
 
 
 CLOCK_VARIABLE = "RLEDGER_CLOCK"
+CLOCK_YEARS = (1970, 9000)
 
 
 def clock_from_environment(environ: Mapping[str, str]) -> Clock:
@@ -65,5 +66,11 @@ def clock_from_environment(environ: Mapping[str, str]) -> Clock:
         raise InputError(
             f"{CLOCK_VARIABLE}={text!r} is not an RFC 3339 instant with a time zone, "
             "such as 2026-11-21T09:00:00Z"
+        )
+    # Bounded so that token expiries, canary windows and freeze windows computed from it stay
+    # inside the calendar; a clock outside these years is a mistake, not a rehearsal.
+    if not CLOCK_YEARS[0] <= instant.year <= CLOCK_YEARS[1]:
+        raise InputError(
+            f"{CLOCK_VARIABLE}={text!r} must lie in the years {CLOCK_YEARS[0]} to {CLOCK_YEARS[1]}"
         )
     return FixedClock(instant.astimezone(UTC))

@@ -23,11 +23,20 @@ def summary_line(recorded: RecordedDecision) -> str:
     risk = a["risk"]
     line = (
         f"{recorded.ref.model}@{recorded.ref.version}: index {a['index']} ({a['index_rounded']}), "
-        f"band {a['band']}, risk {risk['score']} -> tier {risk['tier']}"
+        f"band {a['band']}, risk {risk['score']} -> tier {decision_tier(recorded)}"
     )
     if "escalation" in risk:
         line += f" (escalated: {risk['escalation']})"
+    weights = recorded.entry.payload.get("requirements", {}).get("weights_escalation")
+    if weights:
+        line += f" (escalated by its weights: {weights['reason']})"
     return line
+
+
+def decision_tier(recorded: RecordedDecision) -> str:
+    """The tier the policy requires (a weights escalation can raise it above the risk tier)."""
+    requirements = recorded.entry.payload.get("requirements")
+    return str(requirements["tier"] if requirements else recorded.assessment["risk"]["tier"])
 
 
 @decision.command("submit")
@@ -99,7 +108,7 @@ def list_decisions(app: AppContext, model: str | None) -> None:
         a = r.assessment
         click.echo(
             f"{r.ref.seq:>5}  {r.ref.model + '@' + r.ref.version:<32} {a['index']:>8}  "
-            f"{a['band']:<6} {a['risk']['tier']:<6} {r.ref.leaf_hex[:12]}"
+            f"{a['band']:<6} {decision_tier(r):<6} {r.ref.leaf_hex[:12]}"
         )
 
 

@@ -73,6 +73,24 @@ Name = Annotated[
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
+_INSTANT_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _instant_text(value: Any) -> Any:
+    # Lax parsing would take 1763629200 as a date and cut nanoseconds silently; an instant is
+    # RFC 3339 text with at most microseconds (or a datetime given by Python callers).
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str) or not _INSTANT_TEXT.fullmatch(value):
+        raise ValueError(
+            "must be an RFC 3339 date and time with a time zone and at most 6 fractional digits, "
+            "such as 2026-11-20T12:00:00Z"
+        )
+    return value
+
+
 def _utc_instant(value: datetime) -> datetime:
     # Entries hold instants in UTC (formats.md §3.4); an instant whose UTC form falls outside
     # years 0001-9999 (0001-01-01T00:00:00+14:00) cannot be written, so it is bad input.
@@ -82,7 +100,7 @@ def _utc_instant(value: datetime) -> datetime:
         raise ValueError("the instant in UTC falls outside the years 0001 to 9999") from None
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_utc_instant)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(_utc_instant)]
 Digest = Annotated[str, Field(json_schema_extra={"pattern": DIGEST_PATTERN}), AfterValidator(_digest)]
 
 

@@ -34,7 +34,8 @@ def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise FormatError("entry times must carry a time zone")
     utc = moment.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    # strftime drops the zeros of a year before 1000 on glibc; the format always has four digits
+    text = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
     if utc.microsecond:
         text += f".{utc.microsecond:06d}"
     return text + "Z"

@@ -169,19 +169,19 @@ BAD_CASES: list[BadCase] = [
         "evaluated-at-without-zone",
         _set("evidence.evaluated_at", "2026-11-20T12:00:00"),
         "evidence.evaluated_at",
-        "timezone",
+        "with a time zone",
     ),
     BadCase(
         "evaluated-at-yaml-timestamp-without-zone",
         _set("evidence.evaluated_at", datetime(2026, 11, 20, 12, 0, 0)),
         "evidence.evaluated_at",
-        "timezone",
+        "with a time zone",
     ),
     BadCase(
         "rehearsed-at-without-zone",
         _set("rollback.rehearsed_at", "2026-11-01T00:00:00"),
         "rollback.rehearsed_at",
-        "timezone",
+        "with a time zone",
     ),
     BadCase(
         "rollback-target-is-candidate",

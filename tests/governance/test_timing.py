@@ -207,3 +207,29 @@ def test_an_instant_whose_utc_form_leaves_the_calendar_is_bad_input(team: Team, 
         team.service.submit_decision(data, ALICE, team.key(ALICE))
     assert caught.value.field == "rollback.rehearsed_at"
     assert "outside the years 0001 to 9999" in str(caught.value)
+
+
+@pytest.mark.parametrize("instant", [1763629200, "2026-11-20T09:00:00.123456789Z", "2026-11-20"])
+def test_an_instant_that_is_not_rfc_3339_text_is_refused_not_guessed(instant: object) -> None:
+    from ledger.decisions.record import parse_decision_text
+
+    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    data = parse_decision_text(text)
+    data["rollback"] = {**data["rollback"], "rehearsed_at": instant}
+    with pytest.raises(DecisionInputError) as caught:
+        parse_request(data)
+    assert caught.value.field == "rollback.rehearsed_at"
+    assert "RFC 3339" in str(caught.value)
+
+
+def test_a_year_before_1000_is_written_with_four_digits() -> None:
+    from ledger.tlog.entry import format_time
+
+    assert format_time(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00Z"
+    assert parse_time("0001-01-01T00:00:00Z") == datetime(1, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"])
+def test_rledger_clock_outside_its_years_is_refused(value: str) -> None:
+    with pytest.raises(InputError, match="must lie in the years 1970 to 9000"):
+        clock_from_environment({"RLEDGER_CLOCK": value})
