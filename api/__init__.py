@@ -1,4 +1,4 @@
-"""The HTTP API (FastAPI): a thin layer over ``ledger.service``.
+"""The HTTP API (FastAPI): a thin layer over ``services.service``.
 
 - ``app``          the application factory;
 - ``deps``         dependencies: the service, the authenticated caller, role guards;

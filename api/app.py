@@ -13,11 +13,11 @@ from api.metrics import Metrics
 from api.routes import decisions, identities, ledger_routes, ops, policies_routes, reports
 from ledger import __version__
 from ledger.clock import clock_from_environment
-from ledger.keys import read_private_key
-from ledger.service import LedgerService
-from ledger.settings import Settings
-from ledger.store import LedgerStore
 from ledger.tlog.note import Ed25519Signer
+from services.keys import read_private_key
+from services.service import LedgerService
+from services.settings import Settings
+from store.ledger_store import LedgerStore
 
 DESCRIPTION = """
 Release Ledger's HTTP API. Every `/v1` request needs `Authorization: Bearer <token>`

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Forbidden, Unauthenticated
+from governance.state import ADMIN, AUDITOR, SUBMITTER, Identity
 from ledger.errors import SignatureRefusedError
-from ledger.governance.state import ADMIN, AUDITOR, SUBMITTER, Identity
-from ledger.service import LedgerService
+from services.service import LedgerService
 
 _bearer = HTTPBearer(auto_error=False, description="rlt_<id>_<secret>, from `rledger token create`")
 

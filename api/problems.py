@@ -15,14 +15,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import errors as e
-from ledger.decisions.record import first_problem
 from ledger.encoding.reader import MalformedError, ReadError
-from ledger.keys import KeyFileError
-from ledger.store import UnreachableDatabaseError
+from ledger.scoring.input import first_problem
 from ledger.tlog.merkle import ProofError
 from ledger.tlog.note import SignatureError
 from policies.errors import PolicyCaseError, PolicyError, PolicyFileError
 from reports.errors import ReportError, ReportInputError, ReportVerificationError
+from services.keys import KeyFileError
+from store.ledger_store import UnreachableDatabaseError
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ledger.decisions.request import DecisionRequest
+from ledger.scoring.request import DecisionRequest
 
 
 class Strict(BaseModel):

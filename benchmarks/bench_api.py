@@ -33,14 +33,14 @@ from typing import Any
 
 import httpx
 
+from governance import actions
 from ledger.clock import SystemClock
-from ledger.decisions.record import json_ready, parse_decision_text
-from ledger.governance import actions
-from ledger.keys import write_private_key
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.input import json_ready, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
+from services.keys import write_private_key
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 
 ORIGIN = "bench-api.example/log"
 ADMIN, ALICE, BOB = "admin@example.com", "alice@example.com", "bob@example.com"
@@ -64,7 +64,7 @@ class Samples:
 
 
 def _decision(version: str) -> dict[str, Any]:
-    text = (resources.files("ledger.demo") / "01-support-summarizer-1.1.yaml").read_text()
+    text = (resources.files("cli.demo") / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data.update(version=version, artifact_digest="sha256:" + os.urandom(32).hex(), requested_by=ALICE)
     return json_ready(data)
@@ -102,7 +102,7 @@ class Server:
         command = [
             sys.executable,
             "-m",
-            "ledger.cli.main",
+            "cli.main",
             "--home",
             str(self.home),
             "--db",

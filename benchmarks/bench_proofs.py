@@ -14,9 +14,9 @@ import random
 from typing import Any
 
 from benchmarks.common import Context, Row, log, median, ms, percentile, run, timed_calls
-from ledger.service import LedgerService
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
+from services.service import LedgerService
 
 MEDIAN_TARGET_MS = 1.0
 

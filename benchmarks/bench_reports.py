@@ -24,17 +24,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from governance import actions
 from ledger.clock import FixedClock
-from ledger.decisions.record import parse_decision_text
-from ledger.governance import actions
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.input import parse_decision_text
 from ledger.tlog.note import Ed25519Signer
 from reports import generate
 from reports.period import parse_period
 from reports.render import write_pdf_plain
 from reports.verify import verify_report
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 
 ORIGIN = "bench.example/reports"
 START = datetime(2026, 11, 5, tzinfo=UTC)
@@ -55,7 +55,7 @@ def build_ledger(path: Path, decisions: int) -> LedgerService:
     keys = {name: _key(10 + n) for n, name in enumerate(PEOPLE)}
     for name, roles in PEOPLE.items():
         service.add_identity(name, roles, actions.public_key_b64(keys[name]), "admin@example.com", admin)
-    template = (resources.files("ledger.demo") / "03-support-summarizer-1.3.yaml").read_text()
+    template = (resources.files("cli.demo") / "03-support-summarizer-1.3.yaml").read_text()
     for n in range(decisions):
         data: dict[str, Any] = parse_decision_text(template)
         data["model"] = MODELS[n % len(MODELS)]

@@ -30,7 +30,7 @@ from benchmarks.common import (
     rate,
     run,
 )
-from ledger.service import default_workers
+from services.service import default_workers
 
 BATCH_TARGET = 20_000  # entries/s
 VERIFY_RATIO_TARGET = 0.5
@@ -164,8 +164,8 @@ def _child_main(mode: str, url: str) -> None:
 
     from benchmarks.common import START
     from ledger.clock import FixedClock
-    from ledger.service import LedgerService
-    from ledger.store import LedgerStore
+    from services.service import LedgerService
+    from store.ledger_store import LedgerStore
 
     report: dict[str, object] = {}
     if mode != "idle":

@@ -22,13 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ledger.demo
+import cli.demo
+from governance.record import DECISION_KIND
 from ledger.clock import FixedClock
-from ledger.decisions.record import DECISION_KIND, decision_payload, load_decision_file, parse_request
-from ledger.decisions.rules import DEFAULT_RULES
-from ledger.service import LedgerService
-from ledger.store import LedgerStore, PendingEntry
+from ledger.scoring.assess import decision_payload
+from ledger.scoring.input import load_decision_file, parse_request
+from ledger.scoring.rules import DEFAULT_RULES
 from ledger.tlog.note import Ed25519Signer
+from services.service import LedgerService
+from store.ledger_store import LedgerStore, PendingEntry
 
 ORIGIN = "bench.example/ledger"
 SIGNER_SEED = bytes(range(32))
@@ -151,7 +153,7 @@ def peak_rss_kib() -> int:
 
 def realistic_payload() -> dict[str, Any]:
     """A real ``release.decision`` payload, built once from a demo decision file."""
-    path = Path(ledger.demo.__file__).parent / DEMO_FILE
+    path = Path(cli.demo.__file__).parent / DEMO_FILE
     return decision_payload(parse_request(load_decision_file(path)), DEFAULT_RULES)
 
 

@@ -3,7 +3,7 @@
 A case is a YAML file::
 
     name: seed v1.1 is yellow and goes to canary because of PII
-    decision_file: ../../ledger/demo/01-support-summarizer-1.1.yaml   # or `decision:` inline
+    decision_file: ../../cli/demo/01-support-summarizer-1.1.yaml   # or `decision:` inline
     expect: {index: "103.95", band: yellow, tier: medium, rollout: canary}
     promotion:                      # optional: may it ship at this moment, with these facts?
       at: "2026-12-22T10:00:00Z"
@@ -27,13 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.decisions.record import load_decision_file, parse_request
 from ledger.encoding.reader import read_file
 from ledger.errors import InputError, LedgerError
+from ledger.scoring.input import load_decision_file, parse_request
 from ledger.tlog.entry import parse_time
 from policies.errors import PolicyCaseError
-from policies.evaluate import ApprovalFact, PromotionFacts, evaluate_decision, evaluate_promotion
+from policies.evaluate import evaluate_request
 from policies.loader import LoadedPolicy
+from policies.promotion import ApprovalFact, PromotionFacts, evaluate_promotion
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def run_case(loaded: LoadedPolicy, path: Path) -> CaseResult:
     name = str(case.get("name", path.stem))
     try:
         # A refused decision is evaluated anyway, so a case can expect the refusal and its rule.
-        evaluation = evaluate_decision(loaded, parse_request(_decision_data(case, path)), refuse=False)
+        evaluation = evaluate_request(loaded, parse_request(_decision_data(case, path)), refuse=False)
     except PolicyCaseError:
         raise
     except LedgerError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from ledger.decisions.rules import TIERS, Tier
+from ledger.scoring.rules import TIERS, Tier
 from policies.model import FreezeWindow
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ledger.decisions.rules import RISK_FACTORS, SUBSCORES, TIERS, Classification, Subscore, Tier
 from ledger.encoding.numbers import to_decimal
+from ledger.scoring.rules import RISK_FACTORS, SUBSCORES, TIERS, Classification, Subscore, Tier
 
 Exact = Annotated[Decimal, BeforeValidator(to_decimal)]
 Fraction = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0, le=1)]

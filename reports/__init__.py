@@ -6,5 +6,5 @@ covers, their inclusion proofs, the signed checkpoint and the verifier key, plus
 it prints. ``reports.verify`` checks a report offline against a verifier key.
 
 Only this package imports WeasyPrint, matplotlib, pypdf and pyHanko; the domain packages
-(``ledger.tlog``, ``ledger.decisions``, ``policies``) never do.
+(``ledger.tlog``, ``ledger.scoring``, ``policies``) never do.
 """

@@ -6,10 +6,10 @@ import base64
 from datetime import timedelta
 from typing import Any
 
-from ledger.governance.verdict import caveats, release_verdict
+from governance.verdict import caveats, release_verdict
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import format_time, parse_time
-from policies.evaluate import ApprovalFact, approval_status
+from policies.promotion import ApprovalFact, approval_status
 from reports import fmt, health, policydiff
 from reports.evidence import Figure
 from reports.facts import DecisionFacts, LedgerFacts

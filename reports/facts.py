@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from governance.statements import check_statement
 from ledger.errors import LedgerError
-from ledger.governance.statements import check_statement
 from ledger.tlog.entry import Entry, parse_time
-from policies.evaluate import ApprovalFact, approval_status
 from policies.loader import LoadedPolicy, load_policy_text
+from policies.promotion import ApprovalFact, approval_status
 
 DECISION = "release.decision"
 LIFECYCLE_KINDS = frozenset(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledger.governance.verdict import PHASE_TEXT, release_verdict
+from governance.verdict import PHASE_TEXT, release_verdict
 from ledger.tlog.entry import parse_time
 
 BAND_ACTION = {"green": "Approve", "yellow": "Canary / review", "red": "Hold"}

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.errors import LedgerError, NotFoundError
-from ledger.service import LedgerService
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import parse_time
 from reports import audit, charts, fmt, release, scorecard, select, source
@@ -26,6 +25,7 @@ from reports.facts import DECISION
 from reports.kinds import TEMPLATES, Recomputed, recompute
 from reports.period import Period
 from reports.render import PdfJob, RenderedPdf, render_html, software_version, write_pdf
+from services.service import LedgerService
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
 ROWS_PER_PAGE = 40

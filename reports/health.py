@@ -158,7 +158,7 @@ def release_health(d: DecisionFacts) -> ReleaseHealth:
     )
 
 
-# What the risk score assumes for a factor that is not given (ledger.decisions.risk), for an
+# What the risk score assumes for a factor that is not given (ledger.scoring.risk), for an
 # entry whose assessment does not record the factor either.
 _WORST = {"test_coverage": Decimal(0), "regression_surface": HUNDRED}
 

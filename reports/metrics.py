@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ledger.service import LedgerService
 from reports import health, select, source
 from reports.facts import fold
 from reports.period import Period
+from services.service import LedgerService
 
 
 def delivery_metrics(service: LedgerService, period: Period, model: str | None) -> dict[str, Any]:

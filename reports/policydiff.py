@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ledger.decisions.record import parse_request
+from governance.statements import signed_part
 from ledger.errors import LedgerError
-from ledger.governance.statements import signed_part
-from policies.evaluate import evaluate_decision
+from ledger.scoring.input import parse_request
+from policies.evaluate import evaluate_request
 from policies.loader import LoadedPolicy
 from reports.facts import DECISION, DecisionFacts
 
@@ -51,8 +51,8 @@ def outcome_changes(
     for d in sorted(decisions, key=lambda d: d.seq):
         try:
             request = parse_request(signed_part(DECISION, d.payload))
-            before = evaluate_decision(old, request, refuse=False).outcome()
-            after = evaluate_decision(new, request, refuse=False).outcome()
+            before = evaluate_request(old, request, refuse=False).outcome()
+            after = evaluate_request(new, request, refuse=False).outcome()
         except LedgerError:
             continue
         differing = [k for k in before if before[k] != after[k]]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ledger.decisions.rules import SUBSCORES
-from ledger.governance.verdict import caveats, release_verdict
+from governance.verdict import caveats, release_verdict
+from ledger.scoring.rules import SUBSCORES
 from ledger.tlog.checkpoint import Checkpoint
 from reports import fmt
 from reports.errors import ReportVerificationError

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ledger.decisions.rules import SUBSCORES, ScoringRules, SeverityEffect
-from ledger.decisions.scoring import GateInput, GateResult, band_for, iteration_index
+from governance.verdict import release_verdict, weight_caveats
 from ledger.encoding.numbers import decimal_text
-from ledger.governance.verdict import release_verdict, weight_caveats
+from ledger.scoring.index import GateInput, GateResult, band_for, iteration_index
+from ledger.scoring.rules import SUBSCORES, ScoringRules, SeverityEffect
 from ledger.tlog.checkpoint import Checkpoint
-from policies.evaluate import scoring_rules
 from policies.loader import LoadedPolicy
+from policies.scoring import scoring_rules
 from reports import fmt
 from reports.contract import ContractTerms
 from reports.errors import ReportInputError

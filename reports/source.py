@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import LedgerError, NotFoundError
-from ledger.service import LedgerService
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from reports.errors import ReportError
+from services.service import LedgerService
 
 
 @dataclass(frozen=True)

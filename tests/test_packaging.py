@@ -21,7 +21,7 @@ def test_data_files_are_declared_as_package_data() -> None:
     declared = config["tool"]["setuptools"]["package-data"]
     needed = {
         "policies": ["default.yaml", "schema.json"],
-        "ledger.demo": ["01-support-summarizer-1.1.yaml"],
+        "cli.demo": ["01-support-summarizer-1.1.yaml"],
         "reports": ["report.css", "LiberationSans-Regular.ttf"],
     }
     for package, files in needed.items():
@@ -40,7 +40,7 @@ def test_the_new_packages_data_is_declared() -> None:
     """What `rledger examples` and `/docs` read at run time, declared for a non-editable install."""
     config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     declared = config["tool"]["setuptools"]["package-data"]
-    assert declared["ledger.examples"] == ["*.yaml"]
+    assert declared["cli.examples"] == ["*.yaml"]
     assert "cases/*.yaml" in declared["policies"]
     assert any(dep.startswith("swagger-ui-py") for dep in config["project"]["dependencies"])
 
@@ -54,7 +54,8 @@ def test_a_built_wheel_carries_the_examples_and_runs_the_shipped_cases(tmp_path:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(PROJECT_ROOT / name, source / name)
-    for package in ("ledger", "api", "policies", "reports"):
+    packages = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for package in (p for p in packages["packages"]["find"]["include"] if "*" not in p and "." not in p):
         shutil.copytree(
             PROJECT_ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -73,11 +74,11 @@ def test_a_built_wheel_carries_the_examples_and_runs_the_shipped_cases(tmp_path:
     for needed in (
         "policies/default.yaml",
         "policies/cases/01-seed-v1.1-canary.yaml",
-        "ledger/examples/release.yaml",
-        "ledger/examples/canary.yaml",
-        "ledger/examples/terms.yaml",
-        "ledger/demo/01-support-summarizer-1.1.yaml",
-        "ledger/migrations/versions/v0003_api_idempotency.py",
+        "cli/examples/release.yaml",
+        "cli/examples/canary.yaml",
+        "cli/examples/terms.yaml",
+        "cli/demo/01-support-summarizer-1.1.yaml",
+        "store/migrations/versions/v0003_api_idempotency.py",
     ):
         assert needed in names, f"{needed} is not in the wheel"
     run_dir = tmp_path / "elsewhere"
@@ -86,7 +87,7 @@ def test_a_built_wheel_carries_the_examples_and_runs_the_shipped_cases(tmp_path:
 
     def rledger(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(PYTHON), "-c", "import sys; from ledger.cli.main import main; sys.exit(main())", *args],
+            [str(PYTHON), "-c", "import sys; from cli.main import main; sys.exit(main())", *args],
             cwd=run_dir,
             env=env,
             capture_output=True,

@@ -24,11 +24,11 @@ from api.schemas import (
     RecordedEntry,
     Rollback,
 )
+from governance.state import DecisionState
+from governance.verdict import release_verdict
 from ledger.errors import DuplicateDecisionError, InputError
-from ledger.governance.state import DecisionState
-from ledger.governance.verdict import release_verdict
-from ledger.service import LedgerService
 from ledger.tlog.entry import Entry, format_time
+from services.service import LedgerService
 
 router = APIRouter(
     prefix="/v1/decisions",

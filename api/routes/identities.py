@@ -10,7 +10,7 @@ from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import KeyRotation, NewIdentity, RecordedEntry
-from ledger.governance.state import ADMIN
+from governance.state import ADMIN
 from ledger.tlog.entry import Entry
 
 router = APIRouter(

@@ -8,9 +8,9 @@ from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import DryRun, Evaluation, PolicyAdoption, PolicyView, RecordedEntry
-from ledger.decisions.record import parse_request
-from ledger.governance.state import ADMIN
-from policies.evaluate import evaluate_decision
+from governance.state import ADMIN
+from ledger.scoring.input import parse_request
+from policies.evaluate import evaluate_request
 from policies.loader import load_policy_text
 
 router = APIRouter(
@@ -53,7 +53,7 @@ def dry_run(body: DryRun, service: ServiceDep, caller: CallerDep) -> Evaluation:
         if body.policy_text
         else service.state().active_policy
     )
-    evaluation = evaluate_decision(loaded, parse_request(body.decision))
+    evaluation = evaluate_request(loaded, parse_request(body.decision))
     return Evaluation(
         policy={
             "policy_id": loaded.policy.policy_id,

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.decisions.record import json_ready, parse_decision_text
-from ledger.governance import actions
+from governance import actions
+from ledger.scoring.input import json_ready, parse_decision_text
 from tests.api.conftest import Api
 
 ALICE, BOB, CAROL, ERIN, RITA = (
@@ -24,7 +24,7 @@ ALICE, BOB, CAROL, ERIN, RITA = (
 
 
 def decision_json(filename: str, **override: Any) -> dict[str, Any]:
-    data = parse_decision_text((resources.files("ledger.demo") / filename).read_text())
+    data = parse_decision_text((resources.files("cli.demo") / filename).read_text())
     data.update(override)
     return json_ready(data)  # what a pipeline would send: plain JSON strings and numbers
 

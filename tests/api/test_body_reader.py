@@ -22,12 +22,12 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from ledger.decisions.record import json_ready, load_decision_file, parse_decision_text
 from ledger.errors import LedgerError
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.input import json_ready, load_decision_file, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
 from tests.api.test_access import ALICE, decision_json, submit
 from tests.decisions.bad_inputs import VALID_YAML

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.cli.main import main
+from cli.main import main
 from tests.api.servers import free_port, wait_until_healthy
 from tests.api.test_access import decision_json
 
@@ -50,7 +50,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         tokens[name] = out.strip().splitlines()[-1]
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ledger.cli.main", "--home", str(home), "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "--home", str(home), "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ},

@@ -8,8 +8,8 @@ import threading
 from typing import Any
 
 from api.problems import STATUS_BY_ERROR, status_for
+from governance import actions
 from ledger.errors import LedgerError
-from ledger.governance import actions
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
 from tests.api.conftest import Api
@@ -24,8 +24,8 @@ def _all_subclasses(cls: type) -> set[type]:
 
 
 def test_every_domain_error_class_is_mapped_explicitly() -> None:
-    import ledger.keys  # noqa: F401
     import policies.errors  # noqa: F401 - load every error module that defines LedgerError subclasses
+    import services.keys  # noqa: F401
 
     classes = {LedgerError, *_all_subclasses(LedgerError)}
     missing = sorted(c.__qualname__ for c in classes if c not in STATUS_BY_ERROR)

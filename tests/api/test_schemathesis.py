@@ -33,10 +33,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseOpenAPI
     import base64
     from datetime import UTC, datetime
 
-    from ledger.service import LedgerService
-    from ledger.settings import sqlite_url
-    from ledger.store import LedgerStore
     from ledger.tlog.note import Ed25519Signer
+    from services.service import LedgerService
+    from services.settings import sqlite_url
+    from store.ledger_store import LedgerStore
     from tests.governance.conftest import ORIGIN, SteppingClock
 
     db: Path = tmp_path_factory.mktemp("fuzz") / "ledger.db"

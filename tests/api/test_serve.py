@@ -17,9 +17,9 @@ from sqlalchemy import inspect
 
 from api.app import create_app
 from api.docs_ui import ASSETS
-from ledger import migrations
-from ledger.cli.main import main
-from ledger.store import LedgerStore
+from cli.main import main
+from store import migrations
+from store.ledger_store import LedgerStore
 from tests.api.servers import free_port, wait_until_healthy
 from tests.governance.conftest import Team
 
@@ -39,7 +39,7 @@ def _serve(home: Path, port: int, workers: int) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "ledger.cli.main",
+            "cli.main",
             "--home",
             str(home),
             "serve",

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from ledger.clock import SystemClock
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.api.servers import free_port
 from tests.api.test_access import decision_json
 from tests.api.test_real_server import _cli
@@ -32,7 +32,7 @@ ROUNDS = 6
 
 def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "ledger.cli.main", "--home", str(home), "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "--home", str(home), "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -16,19 +16,19 @@ from typing import Any
 
 import pytest
 
-import ledger.demo
-from ledger.cli.main import main
+import cli.demo
+from cli.main import main
 from ledger.errors import VerificationError
-from ledger.keys import read_private_key
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import verify_consistency, verify_inclusion
 from ledger.tlog.note import Verifier
+from services.keys import read_private_key
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.decisions.bad_inputs import BAD_CASES, UNRECORDABLE_CASES, BadCase, broken, dump_yaml, valid_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEMO_DIR = Path(ledger.demo.__file__).resolve().parent
+DEMO_DIR = Path(cli.demo.__file__).resolve().parent
 DEMO_FILES = sorted(DEMO_DIR.glob("*.yaml"))
 ORIGIN = "test.release-ledger.example/log"
 ADMIN = "admin@example.com"
@@ -960,7 +960,7 @@ def _process_env(**extra: str) -> dict[str, str]:
 
 def rledger_process(*args: object, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger.cli.main", *(str(a) for a in args)],
+        [sys.executable, "-m", "cli.main", *(str(a) for a in args)],
         cwd=cwd,
         env=_process_env(**env),
         capture_output=True,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli.main import main
+from cli.main import main
 from policies.loader import default_policy_path
 
-DEMO = Path(__file__).resolve().parents[2] / "ledger" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo"
 
 
 class Cli:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli.main import main
-from ledger.examples.write import write_examples
+from cli.examples.write import write_examples
+from cli.main import main
 from tests.conftest import PROJECT_ROOT
 
 ROOT = "root@example.com"
@@ -99,15 +99,15 @@ def test_the_example_release_submits_under_the_shipped_policy(tmp_path: Path) ->
     """release.yaml and next-release.json are valid decisions scored as the README says."""
     from datetime import UTC, datetime
 
-    from ledger.decisions.record import load_decision_file, parse_request
-    from policies.evaluate import evaluate_decision
+    from ledger.scoring.input import load_decision_file, parse_request
+    from policies.evaluate import evaluate_request
     from policies.loader import load_default_policy
 
     write_examples(tmp_path, datetime(2027, 6, 15, 12, tzinfo=UTC))
     policy = load_default_policy()
-    first = evaluate_decision(policy, parse_request(load_decision_file(tmp_path / "release.yaml"))).outcome()
+    first = evaluate_request(policy, parse_request(load_decision_file(tmp_path / "release.yaml"))).outcome()
     assert (first["index"], first["band"], first["tier"]) == ("103.95", "yellow", "medium")
-    second = evaluate_decision(
+    second = evaluate_request(
         policy, parse_request(load_decision_file(tmp_path / "next-release.json"))
     ).outcome()
     assert second["band"] != "red"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger.decisions.record import json_ready, parse_decision_text
+from ledger.scoring.input import json_ready, parse_decision_text
 from tests.cli.test_governance_cli import DEMO, Cli, _as
 from tests.cli.test_governance_cli import cli as cli
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ledger.decisions.record import parse_decision_text
+from ledger.scoring.input import parse_decision_text
 
 VALID_YAML = """\
 model: fraud-scorer

@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.decisions.record import (
-    decision_payload,
-    load_decision_file,
-    parse_decision_text,
-    parse_request,
-)
-from ledger.decisions.request import DecisionRequest
-from ledger.decisions.rules import DEFAULT_RULES
 from ledger.errors import DecisionInputError, InputError
+from ledger.scoring.assess import decision_payload
+from ledger.scoring.input import load_decision_file, parse_decision_text, parse_request
+from ledger.scoring.request import DecisionRequest
+from ledger.scoring.rules import DEFAULT_RULES
 from tests.decisions.bad_inputs import (
     BAD_CASES,
     UNRECORDABLE_CASES,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.decisions.risk import assess_risk, risk_score, tier_for
-from ledger.decisions.rules import DEFAULT_RULES, INVERTED_RISK_FACTORS, RISK_FACTORS, TIERS
+from ledger.scoring.risk import assess_risk, risk_score, tier_for
+from ledger.scoring.rules import DEFAULT_RULES, INVERTED_RISK_FACTORS, RISK_FACTORS, TIERS
 
 D = Decimal
 ZERO_RISK: dict[str, Decimal | None] = {

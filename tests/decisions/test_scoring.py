@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import ledger.demo
-from ledger.decisions.record import decision_payload, load_decision_file, parse_request
-from ledger.decisions.rules import DEFAULT_RULES, SUBSCORES, ScoringRules
-from ledger.decisions.scoring import (
+import cli.demo
+from ledger.encoding.numbers import decimal_text
+from ledger.scoring.assess import decision_payload
+from ledger.scoring.index import (
     GateInput,
     GateResult,
     IndexResult,
@@ -20,9 +20,10 @@ from ledger.decisions.scoring import (
     evaluate_gate,
     iteration_index,
 )
-from ledger.encoding.numbers import decimal_text
+from ledger.scoring.input import load_decision_file, parse_request
+from ledger.scoring.rules import DEFAULT_RULES, SUBSCORES, ScoringRules
 
-DEMO_DIR = Path(ledger.demo.__file__).resolve().parent
+DEMO_DIR = Path(cli.demo.__file__).resolve().parent
 D = Decimal
 
 

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.cli.release_cmds import _summary
-from ledger.decisions.record import load_decision_file, parse_decision_text, parse_request
+from cli.release_cmds import _summary
 from ledger.encoding.reader import (
     MAX_DEPTH,
     MalformedError,
@@ -32,6 +31,7 @@ from ledger.encoding.reader import (
     read_yaml,
 )
 from ledger.errors import InputError
+from ledger.scoring.input import load_decision_file, parse_decision_text, parse_request
 from policies.errors import PolicyFileError
 from policies.loader import default_policy_path, load_policy_text
 from reports.contract import ContractTerms

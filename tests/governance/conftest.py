@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from ledger.decisions.record import parse_decision_text
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.input import parse_decision_text
 from ledger.tlog.note import Ed25519Signer
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 
 ORIGIN = "test.release-ledger.example/log"
 ADMIN = "admin@example.com"
@@ -56,7 +56,7 @@ class Team:
     refs: dict[str, str] = field(default_factory=dict)
 
     def submit(self, filename: str, **override: Any) -> str:
-        text = (resources.files("ledger.demo") / filename).read_text()
+        text = (resources.files("cli.demo") / filename).read_text()
         data = {**parse_decision_text(text), **override}
         recorded = self.service.submit_decision(data, data["requested_by"], self.keys[data["requested_by"]])
         return f"{recorded.ref.model}@{recorded.ref.version}"

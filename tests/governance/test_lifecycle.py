@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo import tamper
 from ledger.clock import FixedClock
-from ledger.demo import tamper
 from ledger.errors import VerificationError
-from ledger.service import LedgerService, verify_export_meaning
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
 from policies.loader import default_policy_path, load_default_policy, load_policy_text
+from services.service import LedgerService, verify_export_meaning
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.governance.conftest import ADMIN, Team
 
 RITA = "rita@example.com"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from governance import actions
 from ledger.errors import LedgerError, RefusedError
-from ledger.governance import actions
 from tests.governance.conftest import ADMIN, Team
 
 RITA = "rita@example.com"
@@ -185,9 +185,9 @@ def test_requested_by_must_be_the_signer(team: Team) -> None:
     data_ref = "01-support-summarizer-1.1.yaml"
     from importlib import resources
 
-    from ledger.decisions.record import parse_decision_text
+    from ledger.scoring.input import parse_decision_text
 
-    data = parse_decision_text((resources.files("ledger.demo") / data_ref).read_text())
+    data = parse_decision_text((resources.files("cli.demo") / data_ref).read_text())
     refused(
         team,
         lambda: team.service.submit_decision(data, "mallory@example.com", team.key("mallory@example.com")),

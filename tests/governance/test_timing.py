@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from governance.record import record_for
+from governance.statements import sign_statement
+from governance.timing import CLOCK_SKEW, LEDGER_FORMAT
 from ledger.clock import FixedClock, SystemClock, clock_from_environment
-from ledger.decisions.record import parse_request
 from ledger.errors import DecisionInputError, InputError, RefusedError
-from ledger.governance.statements import sign_statement
-from ledger.governance.timing import CLOCK_SKEW, LEDGER_FORMAT
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore, PendingEntry
+from ledger.scoring.input import parse_request
 from ledger.tlog.entry import parse_time
-from policies.evaluate import decision_record
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore, PendingEntry
 from tests.governance.conftest import Team
 
 ALICE, BOB, RITA = "alice@example.com", "bob@example.com", "rita@example.com"
@@ -43,8 +43,8 @@ def _genesis(store: LedgerStore) -> bytes:
 def test_a_future_instant_is_refused_naming_the_field(team: Team, section: str, name: str) -> None:
     future = (_now(team) + timedelta(days=91)).strftime("%Y-%m-%dT%H:%M:%SZ")
     before = team.snapshot()
-    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
-    from ledger.decisions.record import parse_decision_text
+    text = (Path(__file__).parents[2] / "cli" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    from ledger.scoring.input import parse_decision_text
 
     data = parse_decision_text(text)
     data[section] = {**data[section], name: future}
@@ -63,13 +63,13 @@ def test_an_instant_within_the_documented_skew_is_accepted(team: Team) -> None:
 
 def test_the_meaning_pass_refuses_a_future_instant_the_service_did_not_check(team: Team) -> None:
     """An operator appending around the service's pre-check is still caught by the ledger's rules."""
-    from ledger.decisions.record import parse_decision_text
+    from ledger.scoring.input import parse_decision_text
 
-    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    text = (Path(__file__).parents[2] / "cli" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data["rollback"] = {**data["rollback"], "rehearsed_at": "2099-03-01T00:00:00Z"}
     request = parse_request(data)
-    record = decision_record(team.service.state().active_policy, request)
+    record = record_for(team.service.state().active_policy, request)
     payload = sign_statement("release.decision", record, team.key(ALICE))
     with pytest.raises(RefusedError, match=r"rollback\.rehearsed_at: 2099-03-01T00:00:00Z is in the future"):
         team.service._governed_append(
@@ -167,7 +167,7 @@ def test_without_rledger_clock_the_system_clock_is_used() -> None:
 
 def test_a_format_1_ledger_keeps_verifying(tmp_path: Path) -> None:
     """The frozen format-1 vectors hold a canary result one minute after its start: legal then."""
-    from ledger.service import verify_export_file, verify_export_meaning
+    from services.service import verify_export_file, verify_export_meaning
 
     export = tmp_path / "export.jsonl"
     shutil.copyfile(VECTORS_V1 / "export.jsonl", export)
@@ -198,9 +198,9 @@ def test_the_independent_verifier_applies_the_format_2_time_rules() -> None:
 
 @pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-05:00"])
 def test_an_instant_whose_utc_form_leaves_the_calendar_is_bad_input(team: Team, instant: str) -> None:
-    from ledger.decisions.record import parse_decision_text
+    from ledger.scoring.input import parse_decision_text
 
-    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    text = (Path(__file__).parents[2] / "cli" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data["rollback"] = {**data["rollback"], "rehearsed_at": instant}
     with pytest.raises(DecisionInputError) as caught:
@@ -211,9 +211,9 @@ def test_an_instant_whose_utc_form_leaves_the_calendar_is_bad_input(team: Team, 
 
 @pytest.mark.parametrize("instant", [1763629200, "2026-11-20T09:00:00.123456789Z", "2026-11-20"])
 def test_an_instant_that_is_not_rfc_3339_text_is_refused_not_guessed(instant: object) -> None:
-    from ledger.decisions.record import parse_decision_text
+    from ledger.scoring.input import parse_decision_text
 
-    text = (Path(__file__).parents[2] / "ledger" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
+    text = (Path(__file__).parents[2] / "cli" / "demo" / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data["rollback"] = {**data["rollback"], "rehearsed_at": instant}
     with pytest.raises(DecisionInputError) as caught:

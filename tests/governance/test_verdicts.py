@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from ledger.decisions.record import parse_decision_text, parse_request
+from governance.record import record_for
+from governance.verdict import AUTO_APPROVED, release_verdict
 from ledger.errors import RefusedError
-from ledger.governance.verdict import AUTO_APPROVED, release_verdict
+from ledger.scoring.input import parse_decision_text, parse_request
 from policies.errors import PolicyFileError
-from policies.evaluate import decision_record, evaluate_decision
+from policies.evaluate import evaluate_request
 from policies.loader import default_policy_path, load_policy_text
 from tests.governance.conftest import Team
 
@@ -40,7 +41,7 @@ def _without_weight_rules() -> str:
 def _demo_request(filename: str, **override: Any) -> Any:
     from importlib import resources
 
-    text = (resources.files("ledger.demo") / filename).read_text()
+    text = (resources.files("cli.demo") / filename).read_text()
     return parse_request({**parse_decision_text(text), **override})
 
 
@@ -147,7 +148,7 @@ def test_a_policy_without_weight_rules_evaluates_exactly_as_before() -> None:
     old = load_policy_text(_without_weight_rules())
     assert old.policy.scoring.weight_rules is None
     request = _demo_request(LOW_TIER_FILE, scores=SAFETY_DOWN, weights=ALL_PERFORMANCE)
-    record = decision_record(old, request)
+    record = record_for(old, request)
     # Issue 9's finding, still what an old policy gives (old entries must replay unchanged) ...
     assert (record["assessment"]["index"], record["assessment"]["band"]) == ("115", "green")
     assert record["requirements"]["tier"] == "low" and record["requirements"]["approvals"] == []
@@ -174,19 +175,19 @@ def test_a_violation_can_escalate_instead_of_refusing() -> None:
         )
     )
     loaded = load_policy_text(text)
-    evaluation = evaluate_decision(loaded, _demo_request(LOW_TIER_FILE, weights="batch"))
+    evaluation = evaluate_request(loaded, _demo_request(LOW_TIER_FILE, weights="batch"))
     assert evaluation.requirements["tier"] == "high"
     assert evaluation.outcome()["weights"] == "escalated"
     assert evaluation.outcome()["weights_rule"] == "scoring.weight_rules.profiles_by_tier.low"
-    assert evaluate_decision(loaded, _demo_request(LOW_TIER_FILE)).outcome()["weights"] == "allowed"
+    assert evaluate_request(loaded, _demo_request(LOW_TIER_FILE)).outcome()["weights"] == "allowed"
 
 
 def test_refusal_is_reported_not_raised_when_comparing_policies() -> None:
     loaded = load_policy_text(default_policy_path().read_text())
     request = _demo_request(LOW_TIER_FILE, weights=ALL_PERFORMANCE)
     with pytest.raises(RefusedError):
-        evaluate_decision(loaded, request)
-    outcome = evaluate_decision(loaded, request, refuse=False).outcome()
+        evaluate_request(loaded, request)
+    outcome = evaluate_request(loaded, request, refuse=False).outcome()
     assert (outcome["weights"], outcome["weights_rule"]) == ("refused", "scoring.weight_rules.minimum.safety")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from policies.evaluate import ApprovalFact, approval_status
 from policies.freeze import active_freezes, window_covers
 from policies.model import FreezeWindow
+from policies.promotion import ApprovalFact, approval_status
 
 AT = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli.main import main
+from cli.main import main
 from policies.cases import run_cases
 from policies.errors import PolicyFileError
 from policies.loader import default_policy_path, load_default_policy, load_policy_text, policy_sha256

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from sqlalchemy import make_url
 
-from ledger.cli.main import main
+from cli.main import main
 from ledger.clock import SystemClock
-from ledger.service import LedgerService
-from ledger.store import LEDGER_TABLES, LedgerStore
+from services.service import LedgerService
+from store.ledger_store import LEDGER_TABLES, LedgerStore
 from tests.conftest import PROJECT_ROOT, PostgresServer
 from tests.store.writer_process import Writer, build_ledger, record_decisions
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli.main import main
+from cli.main import main
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from ledger.decisions.rules import RISK_FACTORS
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.rules import RISK_FACTORS
 from ledger.tlog.note import Ed25519Signer
 from reports.assets import FONT_DIR, TEXT_FONTS
 from reports.contract import ContractTerms
@@ -37,6 +34,9 @@ from reports.metrics import delivery_metrics
 from reports.period import LAST_DAY, parse_period
 from reports.render import printable
 from reports.verify import normalize, verify_report
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
 from tests.api.conftest import api as api
 from tests.governance.conftest import ADMIN, ORIGIN, TEAM, SteppingClock
@@ -324,9 +324,9 @@ def _embedded_fonts(pdf: bytes) -> set[str]:
 def _demo_decision(**changes: Any) -> dict[str, Any]:
     from importlib import resources
 
-    from ledger.decisions.record import parse_decision_text
+    from ledger.scoring.input import parse_decision_text
 
-    text = (resources.files("ledger.demo") / "01-support-summarizer-1.1.yaml").read_text()
+    text = (resources.files("cli.demo") / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data.update(changes)
     return data

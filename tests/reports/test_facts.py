@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 
 from ledger.clock import SystemClock
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
 from reports import health, select, source
 from reports.errors import ReportInputError
 from reports.facts import fold
 from reports.period import parse_period
 from reports.render import css_string
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 from tests.reports.conftest import Demo
 
 

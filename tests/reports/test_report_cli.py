@@ -183,11 +183,11 @@ def test_wrong_verifier_key_is_rejected(demo: Demo, tmp_path: Path) -> None:
 
 def test_printed_figures_must_match_the_entries(demo: Demo, tmp_path: Path) -> None:
     from ledger.clock import SystemClock
-    from ledger.service import LedgerService
-    from ledger.settings import sqlite_url
-    from ledger.store import LedgerStore
     from reports.generate import prepare_release
     from reports.render import PdfJob, write_pdf
+    from services.service import LedgerService
+    from services.settings import sqlite_url
+    from store.ledger_store import LedgerStore
 
     store = LedgerStore.open(sqlite_url(demo.home / "ledger.db"))
     try:
@@ -226,8 +226,8 @@ def test_metrics_json_follows_seed_000(demo: Demo) -> None:
 
 
 def test_audit_proves_consistency_with_an_earlier_checkpoint(demo: Demo, tmp_path: Path) -> None:
-    from ledger.settings import sqlite_url
-    from ledger.store import LedgerStore
+    from services.settings import sqlite_url
+    from store.ledger_store import LedgerStore
 
     store = LedgerStore.open(sqlite_url(demo.home / "ledger.db"))
     try:
@@ -329,11 +329,11 @@ def test_a_long_export_reports_progress(demo: Demo) -> None:
     from contextlib import contextmanager
 
     from ledger.clock import SystemClock
-    from ledger.service import LedgerService
-    from ledger.settings import sqlite_url
-    from ledger.store import LedgerStore
     from reports.generate import prepare_audit, render
     from reports.period import parse_period
+    from services.service import LedgerService
+    from services.settings import sqlite_url
+    from store.ledger_store import LedgerStore
 
     seen: dict[str, list[int]] = {}
 

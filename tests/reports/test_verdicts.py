@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger.governance.verdict import AUTO_APPROVED
+from governance.verdict import AUTO_APPROVED
 from reports import audit, release, scorecard, source
 from reports.contract import ContractTerms
 from reports.errors import ReportInputError

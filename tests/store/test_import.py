@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli.main import EXIT_VERIFICATION_FAILED, main
+from cli.main import EXIT_VERIFICATION_FAILED, main
 from ledger.clock import SystemClock
 from ledger.errors import AlreadyInitializedError, VerificationError
-from ledger.keys import write_private_key
-from ledger.restore import import_export, write_backup
-from ledger.service import LedgerService
-from ledger.store import LedgerStore, PendingEntry
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import verify_consistency
 from ledger.tlog.note import Ed25519Signer, Verifier
+from services.keys import write_private_key
+from services.restore import import_export, write_backup
+from services.service import LedgerService
+from store.ledger_store import LedgerStore, PendingEntry
 from tests.store.writer_process import (
     ADMIN,
     MEMBER_PUBLIC,

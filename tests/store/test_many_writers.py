@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ledger.clock import SystemClock
-from ledger.service import LedgerService
-from ledger.store import LedgerStore
+from services.service import LedgerService
+from store.ledger_store import LedgerStore
 from tests.store.writer_process import (
     ack_files,
     assert_one_whole_history,

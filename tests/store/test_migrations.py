@@ -13,12 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from ledger import migrations
-from ledger.cli.main import main
+from cli.main import main
 from ledger.clock import SystemClock
 from ledger.errors import NotInitializedError, StorageError
-from ledger.service import LedgerService
-from ledger.store import LEDGER_TABLES, LedgerStore, UnreachableDatabaseError
+from services.service import LedgerService
+from store import migrations
+from store.ledger_store import LEDGER_TABLES, LedgerStore, UnreachableDatabaseError
 from tests.store.writer_process import ADMIN, ORIGIN, Writer, admin_key, build_ledger, ledger_key
 
 HEAD = migrations.head()

@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 
-from ledger.cli.main import EXIT_VERIFICATION_FAILED, main
+from cli.demo import tamper
+from cli.main import EXIT_VERIFICATION_FAILED, main
 from ledger.clock import FixedClock
-from ledger.decisions.record import parse_decision_text
-from ledger.demo import tamper
 from ledger.errors import (
     DecisionInputError,
     DuplicateDecisionError,
@@ -32,14 +31,15 @@ from ledger.errors import (
     StorageError,
     VerificationError,
 )
-from ledger.keys import PERSONAL_KEY_NAME
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LEDGER_TABLES, LEVEL_SHIFT, LedgerStore, PendingEntry
+from ledger.scoring.input import parse_decision_text
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import frontier_ids, leaf_hash, verify_consistency, verify_inclusion
 from ledger.tlog.note import Ed25519Signer
+from services.keys import PERSONAL_KEY_NAME
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LEDGER_TABLES, LEVEL_SHIFT, LedgerStore, PendingEntry
 
 ORIGIN = "tamper-tests.example/release-ledger"
 ADMIN = "admin@example.com"
@@ -61,7 +61,7 @@ def person_key(name: str) -> Ed25519Signer:
 
 def demo_decisions() -> list[dict[str, Any]]:
     files = sorted(
-        (p for p in resources.files("ledger.demo").iterdir() if p.name.endswith(".yaml")),
+        (p for p in resources.files("cli.demo").iterdir() if p.name.endswith(".yaml")),
         key=lambda p: p.name,
     )
     return [parse_decision_text(p.read_text(encoding="utf-8")) for p in files]

@@ -25,19 +25,19 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from governance.actions import identity_added, public_key_b64
+from governance.state import GovernanceState
+from governance.statements import sign_statement
 from ledger.clock import SystemClock
-from ledger.decisions.record import parse_decision_text
-from ledger.governance.actions import identity_added, public_key_b64
-from ledger.governance.state import GovernanceState
-from ledger.governance.statements import sign_statement
-from ledger.keys import PERSONAL_KEY_NAME
-from ledger.service import LedgerService
-from ledger.store import LedgerStore, PendingEntry
+from ledger.scoring.input import parse_decision_text
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import leaf_hash
 from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog, claimed_size
 from policies.loader import load_default_policy, load_policy_text
+from services.keys import PERSONAL_KEY_NAME
+from services.service import LedgerService
+from store.ledger_store import LedgerStore, PendingEntry
 
 ORIGIN = "writers.release-ledger.example/log"
 ADMIN = "admin@example.com"
@@ -78,7 +78,7 @@ def record_decisions(url: str, versions: list[str]) -> None:
         service = LedgerService(store, SystemClock(), ledger_key())
         if SUBMITTER not in service.state().identities:
             service.add_identity(SUBMITTER, ["submitter"], MEMBER_PUBLIC, ADMIN, admin_key())
-        text = (resources.files("ledger.demo") / "01-support-summarizer-1.1.yaml").read_text(encoding="utf-8")
+        text = (resources.files("cli.demo") / "01-support-summarizer-1.1.yaml").read_text(encoding="utf-8")
         for version in versions:
             data = {**parse_decision_text(text), "version": version}
             service.submit_decision(data, SUBMITTER, member_key())

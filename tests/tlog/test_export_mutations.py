@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 
 from ledger.encoding.canonical import MAX_SAFE_INTEGER, canonical_bytes
 from ledger.errors import FormatError, LedgerError, VerificationError
-from ledger.service import verify_export_file
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import GENESIS_PREV, Entry
 from ledger.tlog.exportfile import read_export_chunks, write_export
 from ledger.tlog.merkle import EMPTY_ROOT, CompactRange, leaf_hash
 from ledger.tlog.note import Ed25519Signer, Verifier
 from ledger.tlog.verify import VerifiedLog, verify_log
+from services.service import verify_export_file
 
 ORIGIN = "test.example/release-ledger"
 SIGNER = Ed25519Signer.generate(ORIGIN, bytes(range(32)))

@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from ledger.clock import FixedClock
-from ledger.decisions.record import parse_decision_text
-from ledger.keys import PERSONAL_KEY_NAME
-from ledger.service import LedgerService
-from ledger.settings import sqlite_url
-from ledger.store import LedgerStore
+from ledger.scoring.input import parse_decision_text
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import EMPTY_ROOT
 from ledger.tlog.note import Ed25519Signer, Verifier
 from policies.loader import load_policy_file
+from services.keys import PERSONAL_KEY_NAME
+from services.service import LedgerService
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
 
 ORIGIN = "vectors.release-ledger.example/log"
 LEDGER_KEY_SEED = bytes(range(32))  # public on purpose: these keys sign test vectors and nothing else
@@ -77,9 +77,9 @@ def checkpoint_name(size: int) -> str:
 
 
 def demo_decision_texts() -> list[str]:
-    """The demo decision files (ledger/demo/*.yaml), in file-name order."""
+    """The demo decision files (cli/demo/*.yaml), in file-name order."""
     files = sorted(
-        (p for p in resources.files("ledger.demo").iterdir() if p.name.endswith(".yaml")),
+        (p for p in resources.files("cli.demo").iterdir() if p.name.endswith(".yaml")),
         key=lambda p: p.name,
     )
     return [item.read_text(encoding="utf-8") for item in files]

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from ledger.cli.main import main as rledger
+from cli.main import main as rledger
 from ledger.errors import VerificationError
-from ledger.service import replay_meaning, verify_export_file, verify_export_meaning
-from ledger.settings import sqlite_url
 from ledger.tlog import merkle
+from services.service import replay_meaning, verify_export_file, verify_export_meaning
+from services.settings import sqlite_url
 from tests.vectors import generate
 from tests.vectors import independent_verifier as independent
 

@@ -1,0 +1,1 @@
+"""The ``rledger`` command line: a thin layer over ``services.service``."""

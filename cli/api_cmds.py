@@ -1,0 +1,165 @@
+"""The HTTP side of the command line: API tokens, the server, and approving through a server."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.context import AppContext, actor_options, load_actor, pass_app
+from governance import actions
+from ledger.clock import clock_from_environment
+from ledger.errors import InputError, NotFoundError, RefusedError, StorageError
+from ledger.tlog.entry import parse_time
+
+_DURATION = re.compile(r"^([1-9][0-9]{0,4})([hd])$")
+
+
+def parse_expiry(text: str | None, now: datetime) -> datetime | None:
+    """``30d``, ``12h`` or an RFC 3339 UTC time; None never expires."""
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return now + (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        return parse_time(text)
+    except Exception:
+        raise InputError(f"--expires {text!r}: give 30d, 12h or a time like 2027-01-01T00:00:00Z") from None
+
+
+@click.group()
+def token() -> None:
+    """Bearer tokens for the HTTP API (stored only as hashes, in the ledger)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--expires", help="30d, 12h, or an RFC 3339 UTC time (default: never).")
+@actor_options
+@pass_app
+def token_create(
+    app: AppContext, name: str, expires: str | None, actor_name: str | None, key_file: Path | None
+) -> None:
+    """Issue a token for identity NAME. It is printed once; keep it secret.
+
+    Only the token goes to stdout, so ``TOKEN=$(rledger token create ...)`` captures exactly
+    it; what was recorded is said on stderr.
+    """
+    actor = load_actor(actor_name, key_file)
+    service = app.service(writing=True)
+    secret, entry = service.issue_token(
+        name, parse_expiry(expires, clock_from_environment(os.environ).now()), actor.name, actor.key
+    )
+    click.echo(
+        f"recorded entry {entry.seq}: token {entry.payload['token_id']} for {name}"
+        + (f", expires {entry.payload['expires_at']}" if "expires_at" in entry.payload else "")
+        + "; the token (shown only now) is on stdout",
+        err=True,
+    )
+    click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@actor_options
+@pass_app
+def token_revoke(app: AppContext, token_id: str, actor_name: str | None, key_file: Path | None) -> None:
+    """Revoke a token by its id."""
+    actor = load_actor(actor_name, key_file)
+    entry = app.service(writing=True).revoke_token(token_id, actor.name, actor.key)
+    click.echo(f"recorded entry {entry.seq}: token {token_id} revoked")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@pass_app
+def serve(app: AppContext, host: str, port: int, workers: int) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs), and say where it listens."""
+    import uvicorn
+
+    from store import migrations
+
+    service = app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    # Workers never change the schema: one that is behind fails here, once, not in every worker.
+    revision = service.store.schema_revision()
+    if revision != migrations.head():
+        raise StorageError(
+            f"the ledger schema in {service.store.url} is at {revision or 'none'}, this rledger needs "
+            f"{migrations.head()}: run `rledger db upgrade` first"
+        )
+    os.environ["RLEDGER_HOME"] = str(app.settings.home)
+    os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
+    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    click.echo(
+        f"serving {service.store.meta()['origin']} from {service.store.url} at {where} with {workers} "
+        f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"
+    )
+    sys.stdout.flush()
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+def approve_remote(
+    server: str,
+    bearer: str,
+    decision_id: str,
+    name: str,
+    key: Any,
+    reject: bool,
+    comment: str,
+    role: str | None,
+) -> dict[str, Any]:
+    """Sign an approval here and send it; the server never sees the private key."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {bearer}"}
+    try:
+        with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=30) as client:
+            decision = _json(client.get(f"/v1/decisions/{decision_id}"))
+            if role is None:
+                roles = set(_json(client.get("/v1/identities/me"))["roles"])
+                status = _json(client.get(f"/v1/decisions/{decision_id}/status"))
+                wanted = [m["role"] for m in status["missing_approvals"]] or [role for role in roles]
+                held = [r for r in wanted if r in roles]
+                if not held:
+                    raise RefusedError(
+                        f"you hold {sorted(roles)}; the decision needs {wanted}", rule="approvals"
+                    )
+                role = held[0]
+            statement = actions.approval(
+                decision["hash"], name, role, "reject" if reject else "approve", comment, key
+            )
+            return _json(client.post(f"/v1/decisions/{decision_id}/approvals", json=statement))
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot reach {server}: {exc}") from None
+
+
+def _json(response: Any) -> dict[str, Any]:
+    if response.status_code == 404:
+        raise NotFoundError(response.json().get("detail", "not found"))
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise RefusedError(f"the server answered {response.status_code}: {detail}", rule="server")
+    data: dict[str, Any] = response.json()
+    return data
+
+
+COMMANDS = (token, serve)

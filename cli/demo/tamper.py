@@ -1,0 +1,110 @@
+"""Deliberate tampering with a SQLite ledger file, for the demo and the tests.
+
+This is what an attacker with write access to the database file could do: drop the
+append-only triggers and change rows directly. Verification must catch every one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
+
+
+def _open_without_guards(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db, isolation_level=None)
+    for table in TABLES:
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    return conn
+
+
+def flip_payload_byte(db: Path, seq: int, *, also_fix_leaf_hash: bool = False) -> None:
+    """Change one byte inside entry ``seq``'s payload (a digit or letter, so it stays JSON)."""
+    import hashlib
+
+    conn = _open_without_guards(db)
+    (body,) = conn.execute("SELECT body FROM ledger_entries WHERE seq = ?", (seq,)).fetchone()
+    data = bytearray(body)
+    at = data.index(b'"payload":') + 12
+    while not chr(data[at]).isalnum():
+        at += 1
+    data[at] = ord("7") if data[at] != ord("7") else ord("8")
+    conn.execute("UPDATE ledger_entries SET body = ? WHERE seq = ?", (bytes(data), seq))
+    if also_fix_leaf_hash:
+        leaf = hashlib.sha256(b"\x00" + bytes(data)).digest()
+        conn.execute("UPDATE ledger_entries SET leaf_hash = ? WHERE seq = ?", (leaf, seq))
+    conn.close()
+
+
+def delete_entry(db: Path, seq: int) -> None:
+    conn = _open_without_guards(db)
+    conn.execute("DELETE FROM ledger_entries WHERE seq = ?", (seq,))
+    conn.close()
+
+
+def swap_entries(db: Path, a: int, b: int) -> None:
+    conn = _open_without_guards(db)
+    rows = dict(conn.execute("SELECT seq, body FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall())
+    leaves = dict(
+        conn.execute("SELECT seq, leaf_hash FROM ledger_entries WHERE seq IN (?, ?)", (a, b)).fetchall()
+    )
+    conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[b], b"\0" * 32, a))
+    conn.execute("UPDATE ledger_entries SET body = ?, leaf_hash = ? WHERE seq = ?", (rows[a], leaves[a], b))
+    conn.execute("UPDATE ledger_entries SET leaf_hash = ? WHERE seq = ?", (leaves[b], a))
+    conn.close()
+
+
+def truncate_after(db: Path, keep: int) -> None:
+    """Delete every entry from ``keep`` on, leaving checkpoints alone."""
+    conn = _open_without_guards(db)
+    conn.execute("DELETE FROM ledger_entries WHERE seq >= ?", (keep,))
+    conn.close()
+
+
+def alter_latest_checkpoint_signature(db: Path) -> None:
+    conn = _open_without_guards(db)
+    size, note = conn.execute(
+        "SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1"
+    ).fetchone()
+    head, signature = note.rstrip("\n").rsplit(" ", 1)
+    position = 12
+    replacement = "A" if signature[position] != "A" else "B"
+    changed = signature[:position] + replacement + signature[position + 1 :]
+    conn.execute("UPDATE ledger_checkpoints SET note = ? WHERE size = ?", (f"{head} {changed}\n", size))
+    conn.close()
+
+
+def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) -> int:
+    """What the operator could do with the ledger key alone: rewrite an approval's signature,
+    then rebuild the chain and re-sign a checkpoint. Returns the forged entry's seq.
+
+    Structural verification passes on the result (the operator holds the checkpoint key);
+    only the approver's own key could have made a valid approval signature, so verifying
+    the log's meaning must catch it.
+    """
+    import base64
+
+    from ledger.tlog.entry import Entry, parse_time
+    from ledger.tlog.note import Ed25519Signer
+    from services.settings import sqlite_url
+    from store.ledger_store import LedgerStore, PendingEntry
+
+    assert isinstance(ledger_key, Ed25519Signer)
+    old = LedgerStore.open(sqlite_url(source))
+    meta = old.meta()
+    entries = [Entry.parse(b) for _, blobs, _ in old.entry_chunks() for b in blobs]
+    old.close()
+    forged_seq = next(e.seq for e in entries if e.kind == "release.approval")
+    pending = []
+    for e in entries:
+        payload = dict(e.payload)
+        if e.seq == forged_seq:
+            payload["signature"] = base64.b64encode(bytes(64)).decode()
+        decision = (payload["model"], payload["version"]) if e.kind == "release.decision" else None
+        pending.append(PendingEntry(e.kind, payload, decision, parse_time(e.time)))
+    new = LedgerStore.open(sqlite_url(target))
+    new.initialize(meta["origin"], meta["verifier_key"], pending, parse_time(entries[0].time), ledger_key)
+    new.close()
+    return forged_seq

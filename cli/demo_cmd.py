@@ -1,0 +1,313 @@
+"""``rledger demo``: the README's main job, end to end on the embedded SQLite default.
+
+It sets up a ledger with a small team, records the seed's example releases, walks them
+through approvals, a canary, promotions, a rollback and a break-glass promotion, shows the
+policy refusing what it must, verifies everything online and offline, and then shows
+tampering and an operator's forgery being caught.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from cli.decision_cmds import summary_line
+from cli.demo import tamper
+from ledger.clock import FixedClock
+from ledger.errors import InputError, LedgerError, RefusedError, VerificationError
+from ledger.scoring.input import parse_decision_text
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.merkle import verify_inclusion
+from ledger.tlog.note import Ed25519Signer
+from services.keys import PERSONAL_KEY_NAME, write_key_pair, write_private_key
+from services.service import LedgerService, verify_export_file, verify_export_meaning
+from services.settings import sqlite_url
+from store.ledger_store import LedgerStore
+
+ORIGIN = "demo.release-ledger.example/log"
+# The demo runs on its own clock, never the calendar: it starts here and steps one second per
+# entry, so its ledger and output are the same bytes on any day. Its decision files are dated
+# relative to this instant (evaluated the day before, rehearsals within the policy's limits).
+DEMO_START = datetime(2026, 11, 21, 9, 0, 0, tzinfo=UTC)
+ADMIN = "admin@example.com"
+TEAM = {
+    "alice@example.com": ["submitter"],
+    "bob@example.com": ["ml-lead"],
+    "carol@example.com": ["compliance"],
+    "dave@example.com": ["incident-commander"],
+    "erin@example.com": ["auditor"],
+    "rita@example.com": ["release-manager"],
+}
+
+
+def _demo_seed(label: str) -> bytes:
+    """Demo keys are derived from public labels, so the demo is repeatable. They protect nothing:
+    never use them outside the demo."""
+    return hashlib.sha256(f"rledger demo key: {label}".encode()).digest()
+
+
+def _demo_random() -> Callable[[int], bytes]:
+    counter = iter(range(1 << 62))
+
+    def random(n: int) -> bytes:
+        block = hashlib.sha256(f"rledger demo randomness {next(counter)}".encode()).digest()
+        return (block * (n // 32 + 1))[:n]
+
+    return random
+
+
+def _step(text: str) -> None:
+    click.secho(f"\n== {text}", bold=True)
+
+
+class _Demo:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.db = home / "ledger.db"
+        self.clock = FixedClock(DEMO_START, step_seconds=1)
+        self.ledger_key = Ed25519Signer.generate(ORIGIN, _demo_seed(ORIGIN))
+        write_private_key(home / "signing.key", self.ledger_key)
+        self.keys: dict[str, Ed25519Signer] = {}
+        for name in (ADMIN, *TEAM):
+            self.keys[name] = Ed25519Signer.generate(PERSONAL_KEY_NAME, _demo_seed(name))
+            write_key_pair(home / name, self.keys[name])
+        self.store = LedgerStore.open(sqlite_url(self.db))
+        self.service = LedgerService(self.store, self.clock, self.ledger_key, random=_demo_random())
+        self.surprises: list[str] = []
+
+    def refused(self, label: str, action: Callable[[], object]) -> None:
+        """Run an action the policy must refuse, and show the refusal."""
+        try:
+            action()
+        except RefusedError as exc:
+            click.echo(f"  refused as it should be, {label}: {exc}")
+            return
+        self.surprises.append(f"{label} was not refused")
+        click.echo(f"  NOT refused: {label}")
+
+    def ok(self, text: str) -> None:
+        click.echo(f"  {text}")
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to build the demo ledger (must be new or empty; default: a new temp dir).",
+)
+def demo(directory: Path | None) -> None:
+    """Record the seed's example releases, govern them, verify, prove, and catch tampering."""
+    home = directory or Path(tempfile.mkdtemp(prefix="rledger-demo-"))
+    if home.exists() and any(home.iterdir()):
+        raise InputError(f"{home} is not empty; pick a new directory for the demo")
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    d = _Demo(home)
+    click.echo(f"demo clock: starts at {DEMO_START.isoformat()} and never reads the calendar")
+    _setup(d)
+    refs = _submit(d)
+    _lifecycle(d, refs)
+    _verify(d)
+    d.store.close()
+    _tamper(d)
+    click.echo(f"\ndemo ledger kept at {home}; try: rledger --home {home} decision list")
+    if d.surprises:
+        raise LedgerError("the demo saw something unexpected: " + "; ".join(d.surprises))
+
+
+def _setup(d: _Demo) -> None:
+    _step(f"init: ledger {ORIGIN}, first admin {ADMIN}, default policy (seeds 000 and 001)")
+    d.service.initialize(ORIGIN, ADMIN, d.keys[ADMIN])
+    d.ok(f"verifier key: {d.ledger_key.verifier_key}")
+    for name, roles in TEAM.items():
+        public = base64.b64encode(d.keys[name].public_key).decode()
+        d.service.add_identity(name, roles, public, ADMIN, d.keys[ADMIN])
+        d.ok(f"identity {name}: {', '.join(roles)}")
+
+
+def _submit(d: _Demo) -> dict[str, str]:
+    _step("submit: seed 001's candidates against baseline v1.0, plus two that show the rules")
+    files = sorted(
+        (p for p in resources.files("cli.demo").iterdir() if p.name.endswith(".yaml")),
+        key=lambda p: p.name,
+    )
+    refs = {}
+    alice = "alice@example.com"
+    for item in files:
+        recorded = d.service.submit_decision(parse_decision_text(item.read_text()), alice, d.keys[alice])
+        refs[recorded.ref.version] = f"{recorded.ref.model}@{recorded.ref.version}"
+        d.ok(f"entry {recorded.ref.seq}: {summary_line(recorded)}")
+    return refs
+
+
+def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
+    s, k = d.service, d.keys
+    alice, bob, carol, dave = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
+    rita = "rita@example.com"
+    _step("low tier v1.3: auto-approved, promoted straight away by the release manager")
+    d.refused("a submitter promoting", lambda: s.promote(refs["1.3"], alice, k[alice]))
+    s.promote(refs["1.3"], rita, k[rita])
+    d.ok("support-summarizer 1.3 promoted")
+
+    _step("medium tier v1.1: ml-lead approval, then a canary that must meet the acceptance criteria")
+    d.refused("self-approval", lambda: s.approve(refs["1.1"], alice, k[alice], role="submitter"))
+    d.refused(
+        "a role the tier does not require", lambda: s.approve(refs["1.1"], carol, k[carol], role="compliance")
+    )
+    d.refused("promotion before approval and canary", lambda: s.promote(refs["1.1"], rita, k[rita]))
+    s.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
+    d.ok("approved by bob@example.com as ml-lead")
+    s.start_canary(refs["1.1"], alice, k[alice])
+    d.refused("promotion before the canary passed", lambda: s.promote(refs["1.1"], rita, k[rita]))
+    d.refused(
+        "a canary result before the 24-hour window has passed",
+        lambda: s.record_canary(
+            refs["1.1"],
+            True,
+            {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
+            alice,
+            k[alice],
+        ),
+    )
+    d.clock.advance(timedelta(hours=24))  # the policy's canary window for the medium tier
+    d.ok("24 hours of canary traffic later (the demo's clock moves; nothing sleeps)")
+    d.refused(
+        "a canary 'pass' that misses the criteria",
+        lambda: s.record_canary(
+            refs["1.1"],
+            True,
+            {"error_rate": "0.05", "p99_latency_ms": 1800, "live_index": 103},
+            alice,
+            k[alice],
+        ),
+    )
+    s.record_canary(
+        refs["1.1"],
+        True,
+        {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
+        alice,
+        k[alice],
+    )
+    s.promote(refs["1.1"], rita, k[rita])
+    d.ok("canary passed; 1.1 promoted, superseding 1.3")
+
+    _step("low tier v1.4 (green) promoted, then rolled back to 1.1")
+    s.promote(refs["1.4"], rita, k[rita])
+    d.refused(
+        "a rollback to a version never promoted",
+        lambda: s.rollback(refs["1.4"], "0.9", "test", rita, k[rita]),
+    )
+    s.rollback(refs["1.4"], "1.1", "cost spike in production", rita, k[rita])
+    d.ok("1.4 rolled back; production is 1.1 again")
+
+    _step("high tier claims-assistant 2.0 (restricted data): two roles must sign; break-glass stays open")
+    s.approve(refs["2.0"], bob, k[bob])
+    status = s.status(refs["2.0"])
+    for m in status["missing_approvals"]:
+        d.ok(f"missing: {m['count']} from {m['role']} (can approve: {', '.join(m['who'])})")
+    d.refused("promotion with an approval missing", lambda: s.promote(refs["2.0"], rita, k[rita]))
+    s.promote(
+        refs["2.0"],
+        dave,
+        k[dave],
+        break_glass=True,
+        reason="regulator deadline; compliance reachable tomorrow",
+    )
+    d.ok("promoted by BREAK-GLASS: " + "; ".join(s.status(refs["2.0"])["open_items"]))
+    s.approve(refs["2.0"], carol, k[carol], comment="retrospective review done")
+    d.ok(f"retrospective approval by carol; open items now: {s.status(refs['2.0'])['open_items'] or 'none'}")
+
+    _step("the CI gate on the others")
+    for version in ("1.2", "1.5"):
+        report = s.status(refs[version])
+        verdict = "may ship" if report["may_promote_now"] else "blocked: " + "; ".join(report["blockers"])
+        d.ok(f"{refs[version]}: {verdict}")
+    replay = s.replay(refs["1.1"])
+    d.ok(f"replay of {refs['1.1']} from the ledger alone: identical={replay['identical']}")
+
+
+def _verify(d: _Demo) -> None:
+    s = d.service
+    _step("verify: every entry, chain link and checkpoint; then every signature, role and promotion")
+    result = s.verify()
+    state = s.verify_meaning()
+    d.ok(f"OK: {result.size} entries, root {result.root.hex()}, {result.checkpoints_checked} checkpoints")
+    d.ok(
+        f"OK: {len(state.decisions)} decisions and {sum(len(x.approvals) for x in state.decisions.values())} "
+        "approvals re-checked against the keys registered at the time"
+    )
+
+    _step("prove and verify offline: an inclusion proof, and an export checked with only the public key")
+    note = s.latest_checkpoint()
+    checkpoint = Checkpoint.open(note, s.verifier())
+    proof = s.inclusion_proof(8, checkpoint.size)
+    verify_inclusion(
+        proof["leaf_index"],
+        proof["tree_size"],
+        base64.b64decode(proof["leaf_hash"]),
+        [base64.b64decode(h) for h in proof["hashes"]],
+        checkpoint.root,
+    )
+    d.ok(f"entry 8 is in the tree of {checkpoint.size} ({len(proof['hashes'])} hashes)")
+    export_path = d.home / "export.jsonl"
+    (d.home / "checkpoint.txt").write_text(note)
+    (d.home / "verifier.key").write_text(d.ledger_key.verifier_key + "\n")
+    with export_path.open("wb") as handle:
+        s.export(handle)
+    offline = verify_export_file(export_path, note, d.ledger_key.verifier_key)
+    verify_export_meaning(export_path)
+    d.ok(f"OK offline: {offline.size} entries match the signed checkpoint and every entry was allowed")
+    click.echo("  " + note.rstrip("\n").replace("\n", "\n  "))
+
+
+def _tamper(d: _Demo) -> None:
+    _step("tamper: the database refuses edits, and edits behind its back are caught")
+    conn = sqlite3.connect(d.db)
+    try:
+        conn.execute("UPDATE ledger_entries SET body = x'00' WHERE seq = 1")
+        d.surprises.append("UPDATE was allowed")
+    except sqlite3.DatabaseError as exc:
+        d.ok(f"UPDATE refused by the database: {exc}")
+    finally:
+        conn.close()
+    attacks: dict[str, Callable[[Path], None]] = {
+        "a payload byte changed (triggers dropped)": lambda p: tamper.flip_payload_byte(p, 9),
+        "an entry deleted": lambda p: tamper.delete_entry(p, 10),
+        "two entries swapped": lambda p: tamper.swap_entries(p, 9, 10),
+        "the newest entries truncated": lambda p: tamper.truncate_after(p, 12),
+        "a checkpoint signature altered": tamper.alter_latest_checkpoint_signature,
+    }
+    for number, (label, attack) in enumerate(attacks.items()):
+        copy = d.home / f"tampered-{number}.db"
+        shutil.copyfile(d.db, copy)
+        attack(copy)
+        _expect_caught(d, label, copy, meaning=False)
+
+    forged = d.home / "forged.db"
+    seq = tamper.forge_approval_and_reseal(d.db, forged, d.ledger_key)
+    _expect_caught(d, f"the operator forging approval entry {seq} and re-signing", forged, meaning=True)
+
+
+def _expect_caught(d: _Demo, label: str, db: Path, *, meaning: bool) -> None:
+    store = LedgerStore.open(sqlite_url(db))
+    try:
+        service = LedgerService(store, d.clock)
+        service.verify()
+        if meaning:
+            service.verify_meaning()
+        d.surprises.append(f"{label} was not caught")
+        d.ok(f"{label}: NOT caught")
+    except VerificationError as exc:
+        d.ok(f"{label}: caught -> {exc}")
+    finally:
+        store.close()
+        db.unlink()

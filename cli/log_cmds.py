@@ -1,0 +1,200 @@
+"""Commands on the log itself: init, verify, checkpoint, key, export, proof."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
+from cli.progress import progress_bar
+from governance.state import GovernanceState
+from ledger.clock import clock_from_environment
+from ledger.errors import AlreadyInitializedError, InputError
+from ledger.tlog.note import Ed25519Signer
+from ledger.tlog.verify import VerifiedLog
+from policies.loader import load_default_policy, load_policy_file
+from services.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
+from services.service import LedgerService, verify_export_file, verify_export_meaning
+from store.ledger_store import LedgerStore
+
+
+@click.command()
+@click.option("--origin", required=True, help="The log's name, e.g. example.com/release-ledger.")
+@click.option(
+    "--admin", "admin_name", required=True, help="The first admin identity, e.g. alice@example.com."
+)
+@click.option(
+    "--admin-key",
+    "admin_prefix",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the admin's key pair (PREFIX.key, PREFIX.pub; default HOME/ADMIN).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The policy in force from the start (default: policies/default.yaml).",
+)
+@pass_app
+def init(
+    app: AppContext, origin: str, admin_name: str, admin_prefix: Path | None, policy_file: Path | None
+) -> None:
+    """Create the ledger, its signing key and the first admin, and print the verifier key."""
+    key_path = app.settings.signing_key_path
+    if key_path.exists():
+        raise AlreadyInitializedError(f"{key_path} already exists; this home already has a ledger")
+    policy = load_policy_file(policy_file) if policy_file else load_default_policy()
+    signer = Ed25519Signer.generate(origin, os.urandom(32))
+    admin_key = Ed25519Signer.generate(PERSONAL_KEY_NAME, os.urandom(32))
+    prefix = admin_prefix or app.settings.home / admin_name
+    ensure_private_dir(app.settings.home)
+    store = LedgerStore.open(app.settings.database_url)
+    if store.is_initialized():
+        store.close()
+        raise AlreadyInitializedError("the database already holds a ledger")
+    written: list[Path] = []
+    try:
+        write_private_key(key_path, signer)
+        written.append(key_path)
+        written.extend(write_key_pair(prefix, admin_key))
+        LedgerService(store, clock_from_environment(os.environ), signer).initialize(
+            origin, admin_name, admin_key, policy
+        )
+    except BaseException:
+        for path in written:  # leave nothing half-made behind
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        store.close()
+    click.echo(f"initialised ledger {origin} at {app.settings.home} under policy {policy.label}")
+    click.echo(f"ledger signing key: {key_path} (mode 0600; keep it secret)")
+    click.echo(f"admin {admin_name}: private key {written[1]} (mode 0600), public key {written[2]}")
+    click.echo("verifier key (give this to auditors):")
+    click.echo(signer.verifier_key)
+
+
+def _report(result: VerifiedLog) -> None:
+    click.echo(f"OK: {result.size} entries verified; root {result.root.hex()}")
+    click.echo(f"    {result.checkpoints_checked} signed checkpoints checked", nl=False)
+    if result.latest_checkpoint is not None:
+        click.echo(f"; the latest covers {result.latest_checkpoint.size} entries", nl=False)
+    click.echo("")
+    if result.uncovered:
+        click.echo(
+            f"    note: {result.uncovered} entries after the latest checkpoint are not yet covered by one"
+        )
+
+
+@click.command()
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Verify an export file offline instead of the database.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A signed checkpoint note to verify against (required with --export).",
+)
+@click.option("--key", "verifier_key", help="Verifier key, or a file holding it (required with --export).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: automatic).")
+@pass_app
+def verify(
+    app: AppContext,
+    export_file: Path | None,
+    checkpoint_file: Path | None,
+    verifier_key: str | None,
+    workers: int | None,
+) -> None:
+    """Verify the whole ledger, or an export file offline."""
+    note = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    if export_file is not None:
+        if note is None or verifier_key is None:
+            raise click.UsageError("--export needs --checkpoint FILE and --key VKEY")
+        key = read_text_argument(verifier_key, "verifier key").strip()
+        total = max(1, export_file.stat().st_size // 1000) if export_file.exists() else 0
+        with progress_bar(total, "verifying export") as tick:
+            result = verify_export_file(export_file, note, key, workers=workers, progress=tick)
+        _report(result)
+        _report_meaning(verify_export_meaning(export_file))
+        return
+    if verifier_key is not None:
+        raise click.UsageError("--key is only for --export; the database records its own key")
+    service = app.service()
+    with progress_bar(service.store.size(), "verifying") as tick:
+        result = service.verify(extra_checkpoints=[note] if note else [], workers=workers, progress=tick)
+    _report(result)
+    _report_meaning(service.verify_meaning())
+
+
+def _report_meaning(state: GovernanceState) -> None:
+    click.echo(
+        f"OK: every entry was allowed: {len(state.identities)} identities, {len(state.decisions)} decisions, "
+        f"{len(state.policy_history)} policy adoptions; signatures, roles, separation of duties and "
+        "promotions re-checked"
+    )
+
+
+@click.command()
+@pass_app
+def checkpoint(app: AppContext) -> None:
+    """Print the latest signed checkpoint note."""
+    click.echo(app.service().latest_checkpoint(), nl=False)
+
+
+@click.command()
+@pass_app
+def key(app: AppContext) -> None:
+    """Print the verifier key (public; safe to share)."""
+    click.echo(app.service().verifier_key())
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write.")
+@pass_app
+def export(app: AppContext, out: Path) -> None:
+    """Write every entry as JSON Lines, exactly as stored, in seq order."""
+    service = app.service()
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with partial.open("wb") as handle, progress_bar(service.store.size(), "exporting") as tick:
+            count = service.export(handle, progress=tick)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(out)  # readers never see a half-written export
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"cannot write {out}: {exc}") from None
+    click.echo(f"exported {count} entries to {out}")
+    click.echo("verify offline with: rledger verify --export FILE --checkpoint CHECKPOINT --key VKEY")
+
+
+@click.group()
+def proof() -> None:
+    """Inclusion and consistency proofs (hashes in standard base64)."""
+
+
+@proof.command("inclusion")
+@click.argument("index", type=click.IntRange(min=0))
+@click.option("--size", type=click.IntRange(min=1), help="Tree size (default: the latest checkpoint).")
+@pass_app
+def proof_inclusion(app: AppContext, index: int, size: int | None) -> None:
+    """Prove entry INDEX is in the tree."""
+    click.echo(json.dumps(app.service().inclusion_proof(index, size), indent=2))
+
+
+@proof.command("consistency")
+@click.argument("old", type=click.IntRange(min=1))
+@click.argument("new", type=click.IntRange(min=1))
+@pass_app
+def proof_consistency(app: AppContext, old: int, new: int) -> None:
+    """Prove the tree of size NEW extends the tree of size OLD."""
+    click.echo(json.dumps(app.service().consistency_proof(old, new), indent=2))
+
+
+COMMANDS = (init, verify, checkpoint, key, export, proof)

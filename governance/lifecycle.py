@@ -1,0 +1,349 @@
+"""The release lifecycle: decision, approvals, canary, promotion, rollback, supersession.
+
+    submitted ─┬─> pending_approval ─┬─> approved ─┬─> canary_started ─┬─> canary_passed ─> promoted
+               └─> approved (no      └─> rejected  │                   └─> canary_failed
+                   approvals needed)               └─> promoted (auto and manual rollout)
+    promoted ─┬─> rolled_back
+              └─> superseded (a later version of the model is promoted)
+
+A break-glass promotion may skip approvals and freezes; it stays open until a retrospective
+approval from the policy's named roles arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from governance.record import record_for
+from governance.state import (
+    ADMIN,
+    OPERATOR_ROLES,
+    PROMOTER_ROLES,
+    SUBMITTER,
+    DecisionState,
+    GovernanceState,
+    TimelineEvent,
+    field_of,
+    handles,
+)
+from governance.statements import check_statement, signed_part
+from governance.timing import refuse_early_canary_result, refuse_future_instants
+from governance.tokens import check_authorship
+from ledger.encoding.numbers import NotExactError, parse_decimal_text
+from ledger.errors import LedgerError, RefusedError
+from ledger.scoring.input import parse_request, request_fields
+from ledger.tlog.entry import Entry, parse_time
+from policies.fired import RuleFired
+from policies.promotion import (
+    ApprovalFact,
+    PromotionFacts,
+    PromotionOutcome,
+    approval_status,
+    evaluate_promotion,
+)
+
+PROMOTABLE = {"approved", "canary_passed"}
+
+
+def _note(d: DecisionState, entry: Entry, actor: str, summary: str) -> None:
+    d.timeline.append(TimelineEvent(entry.seq, entry.time, entry.kind, actor, summary))
+
+
+def _operator(
+    state: GovernanceState,
+    actor: str,
+    rule: str,
+    extra: frozenset[str] = frozenset(),
+    roles: frozenset[str] = OPERATOR_ROLES,
+) -> None:
+    who = state.identity(actor, rule=rule)
+    if not who.roles & (roles | extra):
+        raise RefusedError(f"{actor} has none of the roles {sorted(roles | extra)}", rule=rule)
+
+
+@handles("release.decision")
+def _decision(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    requester = field_of(p, "requested_by")
+    who = state.identity(requester, rule="release.decision")
+    if not who.roles & {SUBMITTER, ADMIN}:
+        raise RefusedError(
+            f"{requester} may not submit decisions (needs role submitter)", rule="release.decision"
+        )
+    check_authorship(state, entry, requester)
+    policy = state.active_policy
+    submitted = {k: v for k, v in signed_part(entry.kind, p).items()}
+    try:
+        request = parse_request(submitted)
+    except LedgerError as exc:
+        raise RefusedError(
+            f"the recorded decision does not validate: {exc}", rule="release.decision"
+        ) from None
+    if request_fields(request) != submitted:
+        raise RefusedError("the recorded fields are not in normal form", rule="release.decision")
+    if state.format >= 2:
+        refuse_future_instants(submitted, parse_time(entry.time))
+    key = (request.model, request.version)
+    if key in state.by_version:
+        raise RefusedError(f"{request.model}@{request.version} is already recorded", rule="release.decision")
+    expected = record_for(policy, request)
+    recorded = {k: v for k, v in p.items() if k not in ("signature", "attestation")}
+    if recorded != expected:
+        differing = sorted(k for k in set(expected) | set(recorded) if expected.get(k) != recorded.get(k))
+        raise RefusedError(
+            f"the recorded evaluation differs from the policy in force ({policy.label}) in {differing}",
+            rule="release.decision",
+        )
+    leaf = entry.leaf_hash.hex()
+    d = DecisionState(
+        entry.seq, leaf, parse_time(entry.time), request.model, request.version, requester, p, policy.sha256
+    )
+    d.phase = "approved" if not expected["requirements"]["approvals"] else "pending_approval"
+    _note(
+        d,
+        entry,
+        requester,
+        f"submitted: index {expected['assessment']['index']}, band "
+        f"{expected['assessment']['band']}, tier {expected['requirements']['tier']}",
+    )
+    state.decisions[leaf] = d
+    state.by_version[key] = leaf
+
+
+@handles("release.approval", frozenset({"decision", "approver", "role", "verdict", "comment"}))
+def _approval(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    d = state.decision(field_of(p, "decision"))
+    approver, role, verdict = field_of(p, "approver"), field_of(p, "role"), field_of(p, "verdict")
+    field_of(p, "comment")
+    if verdict not in ("approve", "reject"):
+        raise RefusedError("verdict must be approve or reject", rule="release.approval")
+    who = state.identity(approver, rule="release.approval")
+    check_statement(entry.kind, p, who.public_key, approver)
+    if role not in who.roles:
+        raise RefusedError(f"{approver} does not hold role {role}", rule="release.approval")
+    if approver == d.requester:
+        raise RefusedError("the requester may never approve their own release", rule="separation_of_duties")
+    if any(a.approver == approver for a in d.approvals):
+        raise RefusedError(f"{approver} has already given a verdict on {d.ref}", rule="separation_of_duties")
+    policy = state.policies[d.policy_sha].policy
+    moment = parse_time(entry.time)
+    fact = ApprovalFact(approver, role, verdict, moment)
+    if d.phase == "promoted" and d.break_glass_open:
+        assert policy.break_glass is not None
+        if role not in policy.break_glass.retrospective_roles:
+            raise RefusedError(
+                f"a retrospective approval must come from {policy.break_glass.retrospective_roles}",
+                rule="break_glass.retrospective_roles",
+            )
+        d.approvals.append(fact)
+        if verdict == "approve":
+            d.retro_approved_by = approver
+        _note(d, entry, approver, f"retrospective {verdict} as {role}")
+        return
+    if d.phase != "pending_approval":
+        raise RefusedError(f"{d.ref} is {d.phase}; it is not awaiting approvals", rule="lifecycle")
+    needed = {r["role"]: int(r["count"]) for r in d.requirements["approvals"]}
+    if role not in needed:
+        raise RefusedError(
+            f"tier {d.tier} does not require role {role} (it requires {sorted(needed) or 'none'})",
+            rule=f"tiers.{d.tier}.approvals",
+        )
+    before = approval_status(d.requirements, d.approvals)
+    if verdict == "approve" and role not in dict(before.missing):
+        raise RefusedError(
+            f"the {role} approvals for {d.ref} are already complete", rule=f"tiers.{d.tier}.approvals"
+        )
+    d.approvals.append(fact)
+    after = approval_status(d.requirements, d.approvals)
+    if after.rejected_by:
+        d.phase = "rejected"
+    elif after.satisfied:
+        d.phase = "approved"
+    _note(d, entry, approver, f"{verdict} as {role}")
+
+
+def _canary_criteria(d: DecisionState, summary: dict[str, Any]) -> list[str]:
+    """Failures of the canary summary against the tier's acceptance criteria."""
+    failures = []
+    for criterion in d.requirements["rollout"].get("acceptance", []):
+        metric = criterion["metric"]
+        if metric not in summary:
+            failures.append(f"{metric} was not reported")
+            continue
+        try:
+            observed = parse_decimal_text(str(summary[metric]))
+        except NotExactError:
+            failures.append(f"{metric} is not a decimal string")
+            continue
+        if "min" in criterion and observed < Decimal(criterion["min"]):
+            failures.append(f"{metric} {observed} is below {criterion['min']}")
+        if "max" in criterion and observed > Decimal(criterion["max"]):
+            failures.append(f"{metric} {observed} is above {criterion['max']}")
+    return failures
+
+
+@handles("release.canary_started", frozenset({"decision", "actor"}))
+def _canary_started(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    d = state.decision(field_of(p, "decision"))
+    actor = field_of(p, "actor")
+    _operator(state, actor, "release.canary_started")
+    check_authorship(state, entry, actor)
+    if d.requirements["rollout"]["mode"] != "canary":
+        raise RefusedError(
+            f"tier {d.tier} rolls out {d.requirements['rollout']['mode']}, not by canary",
+            rule=f"tiers.{d.tier}.rollout",
+        )
+    if d.phase != "approved":
+        raise RefusedError(
+            f"{d.ref} is {d.phase}; a canary starts only once it is approved", rule="lifecycle"
+        )
+    d.phase, d.canary = "canary_started", "started"
+    d.canary_started_at = parse_time(entry.time)
+    _note(d, entry, actor, "canary started")
+
+
+@handles("release.canary_result", frozenset({"decision", "verdict", "summary", "actor"}))
+def _canary_result(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    d = state.decision(field_of(p, "decision"))
+    actor, verdict = field_of(p, "actor"), field_of(p, "verdict")
+    summary = field_of(p, "summary", dict)
+    _operator(state, actor, "release.canary_result")
+    check_authorship(state, entry, actor)
+    if d.phase != "canary_started":
+        raise RefusedError(f"{d.ref} is {d.phase}; no canary is running", rule="lifecycle")
+    if verdict not in ("pass", "fail"):
+        raise RefusedError("verdict must be pass or fail", rule="release.canary_result")
+    if state.format >= 2 and d.canary_started_at is not None:
+        refuse_early_canary_result(
+            d.canary_started_at,
+            d.requirements,
+            parse_time(entry.time),
+            rule=f"tiers.{d.tier}.rollout.canary_window_hours",
+        )
+    for metric, value in summary.items():
+        try:
+            parse_decimal_text(value)
+        except NotExactError:
+            raise RefusedError(f"summary metric {metric!r} is not a decimal string", rule="payload") from None
+    failures = _canary_criteria(d, summary)
+    if verdict == "pass" and failures:
+        raise RefusedError(
+            "a canary cannot pass: " + "; ".join(failures), rule=f"tiers.{d.tier}.rollout.acceptance"
+        )
+    d.phase = "canary_passed" if verdict == "pass" else "canary_failed"
+    d.canary = "passed" if verdict == "pass" else "failed"
+    d.canary_summary = {str(k): str(v) for k, v in summary.items()}
+    _note(d, entry, actor, f"canary {verdict}" + (": " + "; ".join(failures) if failures else ""))
+
+
+def promotion_outcome(
+    state: GovernanceState, d: DecisionState, moment: datetime, break_glass: bool
+) -> PromotionOutcome:
+    policy = state.policies[d.policy_sha].policy
+    rehearsed = d.payload["rollback"].get("rehearsed_at")
+    facts = PromotionFacts(
+        band=d.band,
+        tier=d.tier,  # type: ignore[arg-type]
+        requirements=d.requirements,
+        approvals=tuple(d.approvals),
+        canary=d.canary,  # type: ignore[arg-type]
+        rehearsed_at=parse_time(rehearsed) if rehearsed else None,
+        break_glass=break_glass,
+    )
+    outcome = evaluate_promotion(policy, facts, moment)
+    if d.phase not in PROMOTABLE and not (break_glass and d.phase == "pending_approval"):
+        lifecycle = RuleFired("lifecycle", f"{d.ref} is {d.phase}", {"phase": d.phase})
+        return PromotionOutcome(False, (lifecycle, *outcome.blockers), (lifecycle, *outcome.checks))
+    return outcome
+
+
+@handles(
+    "release.promoted",
+    frozenset({"decision", "actor", "policy_sha256", "supersedes", "break_glass", "reason"}),
+)
+def _promoted(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    d = state.decision(field_of(p, "decision"))
+    actor = field_of(p, "actor")
+    break_glass = field_of(p, "break_glass", bool)
+    policy = state.policies[d.policy_sha].policy
+    extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
+    _operator(state, actor, "release.promoted", extra, PROMOTER_ROLES)
+    who = state.identity(actor)
+    check_authorship(state, entry, actor)
+    if p.get("policy_sha256") != d.policy_sha:
+        raise RefusedError("a promotion must name the policy its decision was evaluated under", rule="policy")
+    if break_glass:
+        if policy.break_glass is None:
+            raise RefusedError("the policy allows no break-glass", rule="break_glass")
+        if policy.break_glass.role not in who.roles:
+            raise RefusedError(f"break-glass needs role {policy.break_glass.role}", rule="break_glass.role")
+        if not str(p.get("reason", "")).strip():
+            raise RefusedError("a break-glass promotion needs a reason", rule="break_glass")
+    current = state.production.get(d.model)
+    if p.get("supersedes") != current:
+        raise RefusedError(
+            f"the promotion must record the production version it supersedes ({current})",
+            rule="release.promoted",
+        )
+    moment = parse_time(entry.time)
+    outcome = promotion_outcome(state, d, moment, break_glass)
+    if not outcome.allowed:
+        raise RefusedError("; ".join(outcome.reasons()), rule="promotion")
+    previous = state.production_decision.get(d.model)
+    if previous is not None:
+        state.decisions[previous].phase = "superseded"
+        _note(state.decisions[previous], entry, actor, f"superseded by {d.version}")
+    d.phase, d.promoted_at, d.supersedes = "promoted", moment, current
+    if break_glass:
+        assert policy.break_glass is not None
+        d.break_glass = True
+        d.retro_deadline = moment + timedelta(hours=policy.break_glass.retrospective_within_hours)
+    state.production[d.model] = d.version
+    state.production_decision[d.model] = d.leaf_hex
+    state.promoted_versions.setdefault(d.model, set()).add(d.version)
+    _note(
+        d,
+        entry,
+        actor,
+        "promoted"
+        + (" by BREAK-GLASS: " + str(p.get("reason")) if break_glass else "")
+        + (f", superseding {current}" if current else ""),
+    )
+
+
+@handles("release.rolled_back", frozenset({"decision", "to_version", "reason", "actor"}))
+def _rolled_back(state: GovernanceState, entry: Entry) -> None:
+    p = entry.payload
+    d = state.decision(field_of(p, "decision"))
+    actor, target = field_of(p, "actor"), field_of(p, "to_version")
+    if not str(p.get("reason", "")).strip():
+        raise RefusedError("a rollback needs a reason", rule="release.rolled_back")
+    policy = state.policies[d.policy_sha].policy
+    extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
+    _operator(state, actor, "release.rolled_back", extra, PROMOTER_ROLES)
+    check_authorship(state, entry, actor)
+    if d.phase != "promoted" or state.production_decision.get(d.model) != d.leaf_hex:
+        raise RefusedError(f"{d.ref} is not the model's production release", rule="lifecycle")
+    declared = d.payload["rollback"]["target_version"]
+    earlier = state.promoted_versions.get(d.model, set()) - {d.version}
+    if target != declared and target not in earlier:
+        raise RefusedError(
+            f"rollback target {target} is neither the declared rollback path ({declared}) nor a version "
+            f"previously promoted ({sorted(earlier) or 'none'})",
+            rule="release.rolled_back",
+        )
+    d.phase, d.rolled_back_to = "rolled_back", target
+    state.production[d.model] = target
+    back = state.by_version.get((d.model, target))
+    if back is not None and back in state.decisions:
+        state.production_decision[d.model] = back
+        state.decisions[back].phase = "promoted"
+    else:
+        state.production_decision.pop(d.model, None)
+    _note(d, entry, actor, f"rolled back to {target}: {p.get('reason')}")

@@ -1,0 +1,178 @@
+"""The governance state of a ledger, folded entry by entry.
+
+``GovernanceState.apply(entry)`` either accepts the entry and updates the state, or raises
+:class:`~ledger.errors.RefusedError` and leaves the state untouched (handlers validate
+everything before they change anything). Appending uses it to refuse bad actions;
+verification replays the whole log through it to prove every entry was allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.errors import RefusedError
+from ledger.tlog.entry import Entry, parse_time
+from policies.loader import LoadedPolicy
+from policies.promotion import ApprovalFact
+
+ADMIN = "admin"
+SUBMITTER = "submitter"
+AUDITOR = "auditor"
+RELEASE_MANAGER = "release-manager"
+# Who may run a canary and record its result: the team shipping the release.
+OPERATOR_ROLES = frozenset({ADMIN, SUBMITTER, RELEASE_MANAGER})
+# Who may change what is in production. Submitters may not: requesting is not deciding.
+PROMOTER_ROLES = frozenset({ADMIN, RELEASE_MANAGER})
+
+
+@dataclass
+class Identity:
+    name: str
+    roles: frozenset[str]
+    public_key: bytes
+    added_seq: int
+    revoked: bool = False
+
+
+@dataclass
+class TimelineEvent:
+    seq: int
+    time: str
+    kind: str
+    actor: str
+    summary: str
+
+
+@dataclass
+class DecisionState:
+    seq: int
+    leaf_hex: str
+    time: datetime
+    model: str
+    version: str
+    requester: str
+    payload: dict[str, Any]
+    policy_sha: str
+    phase: str = "pending_approval"
+    approvals: list[ApprovalFact] = field(default_factory=list)
+    canary: str = "none"
+    canary_summary: dict[str, str] = field(default_factory=dict)
+    canary_started_at: datetime | None = None
+    promoted_at: datetime | None = None
+    break_glass: bool = False
+    retro_deadline: datetime | None = None
+    retro_approved_by: str | None = None
+    supersedes: str | None = None
+    rolled_back_to: str | None = None
+    timeline: list[TimelineEvent] = field(default_factory=list)
+
+    @property
+    def band(self) -> str:
+        return str(self.payload["assessment"]["band"])
+
+    @property
+    def tier(self) -> str:
+        return str(self.payload["requirements"]["tier"])
+
+    @property
+    def requirements(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.payload["requirements"]
+        return value
+
+    @property
+    def break_glass_open(self) -> bool:
+        return self.break_glass and self.retro_approved_by is None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}"
+
+
+Handler = Callable[["GovernanceState", Entry], None]
+HANDLERS: dict[str, Handler] = {}
+# The members each kind's payload may hold (besides ``signature`` / ``attestation``). Nothing
+# unchecked can ride along in a hashed entry; release.decision is checked by re-evaluation.
+MEMBERS: dict[str, frozenset[str]] = {}
+AUTHORSHIP = frozenset({"signature", "attestation"})
+
+
+def handles(kind: str, members: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        if members is not None:
+            MEMBERS[kind] = members
+        return handler
+
+    return register
+
+
+@dataclass
+class GovernanceState:
+    size: int = 0
+    last_time: datetime | None = None
+    format: int = 1  # ledger.init's declared format: which later rules apply (governance/timing.py)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    policies: dict[str, LoadedPolicy] = field(default_factory=dict)
+    policy_history: list[tuple[int, str]] = field(default_factory=list)  # (seq, sha256)
+    decisions: dict[str, DecisionState] = field(default_factory=dict)
+    by_version: dict[tuple[str, str], str] = field(default_factory=dict)
+    production: dict[str, str] = field(default_factory=dict)  # model -> version in production
+    production_decision: dict[str, str] = field(default_factory=dict)  # model -> leaf hex
+    promoted_versions: dict[str, set[str]] = field(default_factory=dict)
+    tokens: dict[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    @property
+    def active_policy(self) -> LoadedPolicy:
+        if not self.policy_history:
+            raise RefusedError("no policy has been adopted", rule="policy.adopted")
+        return self.policies[self.policy_history[-1][1]]
+
+    def identity(self, name: str, *, rule: str = "identities") -> Identity:
+        found = self.identities.get(name)
+        if found is None:
+            raise RefusedError(f"{name!r} is not a registered identity", rule=rule)
+        if found.revoked:
+            raise RefusedError(f"{name!r} has been revoked", rule=rule)
+        return found
+
+    def decision(self, leaf_hex: str) -> DecisionState:
+        found = self.decisions.get(leaf_hex)
+        if found is None:
+            raise RefusedError(f"no decision with hash {leaf_hex}", rule="decision")
+        return found
+
+    def holders_of(self, role: str) -> list[str]:
+        return sorted(i.name for i in self.identities.values() if role in i.roles and not i.revoked)
+
+    # -- folding ----------------------------------------------------------------------------
+
+    def apply(self, entry: Entry) -> None:
+        if entry.seq != self.size:
+            raise RefusedError(f"entry {entry.seq} applied where {self.size} belongs", rule="seq")
+        moment = parse_time(entry.time)
+        if self.last_time is not None and moment < self.last_time:
+            raise RefusedError(f"time {entry.time} is before the previous entry's", rule="time")
+        if (entry.seq == 0) != (entry.kind == "ledger.init"):
+            raise RefusedError("the first entry, and only the first, is ledger.init", rule="ledger.init")
+        handler = HANDLERS.get(entry.kind)
+        if handler is None:
+            raise RefusedError(f"unknown entry kind {entry.kind!r}", rule="kind")
+        allowed = MEMBERS.get(entry.kind)
+        if allowed is not None and set(entry.payload) - allowed - AUTHORSHIP:
+            extra = sorted(set(entry.payload) - allowed - AUTHORSHIP)
+            raise RefusedError(f"{entry.kind} payloads may not hold {extra}", rule="payload")
+        handler(self, entry)
+        self.size += 1
+        self.last_time = moment
+
+
+def field_of(payload: dict[str, Any], name: str, kind: type = str) -> Any:
+    value = payload.get(name)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise RefusedError(f"payload member {name!r} is missing or not a {kind.__name__}", rule="payload")
+    return value

@@ -1,1 +1,0 @@
-"""The ``rledger`` command line: a thin layer over ``ledger.service``."""

@@ -1,0 +1,167 @@
+"""May a release be promoted now? Approvals counted against a tier, canary, rehearsal, freezes.
+
+Deterministic: "now" is an argument. Every check is reported, passing or not, with the
+policy path that made it (``RuleFired``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from ledger.scoring.rules import Tier
+from policies.fired import RuleFired
+from policies.freeze import active_freezes
+from policies.model import Policy
+
+Verdict = Literal["approve", "reject"]
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    approver: str
+    role: str
+    verdict: Verdict
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    satisfied: bool
+    missing: tuple[tuple[str, int], ...]  # (role, how many more)
+    counted: tuple[ApprovalFact, ...]
+    rejected_by: tuple[ApprovalFact, ...]
+
+    def describe_missing(self) -> str:
+        return ", ".join(f"{n} more from role {role}" for role, n in self.missing)
+
+
+def approval_status(requirements: dict[str, Any], approvals: Sequence[ApprovalFact]) -> ApprovalStatus:
+    """Count approvals against the tier's requirements; each person counts once."""
+    needed = {r["role"]: int(r["count"]) for r in requirements["approvals"]}
+    seen_people: set[str] = set()
+    counted: list[ApprovalFact] = []
+    got: dict[str, int] = dict.fromkeys(needed, 0)
+    rejected = tuple(a for a in approvals if a.verdict == "reject" and a.role in needed)
+    for a in approvals:
+        if a.verdict != "approve" or a.role not in needed or a.approver in seen_people:
+            continue
+        if got[a.role] >= needed[a.role]:
+            continue
+        seen_people.add(a.approver)
+        got[a.role] += 1
+        counted.append(a)
+    missing = tuple((role, needed[role] - got[role]) for role in needed if got[role] < needed[role])
+    distinct_floor = int(requirements.get("min_distinct_approvers", 0))
+    if not missing and len(seen_people) < distinct_floor:
+        missing = (("any approver role", distinct_floor - len(seen_people)),)
+    return ApprovalStatus(not missing and not rejected, missing, tuple(counted), rejected)
+
+
+@dataclass(frozen=True)
+class PromotionFacts:
+    band: str
+    tier: Tier
+    requirements: dict[str, Any]
+    approvals: tuple[ApprovalFact, ...]
+    canary: Literal["none", "started", "passed", "failed"]
+    rehearsed_at: datetime | None
+    break_glass: bool
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    allowed: bool
+    blockers: tuple[RuleFired, ...]
+    checks: tuple[RuleFired, ...]
+
+    def reasons(self) -> list[str]:
+        return [f"{b.rule}: {b.outcome}" for b in self.blockers]
+
+
+def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) -> PromotionOutcome:
+    """May this release be promoted at ``moment``? Every check is reported, passing or not."""
+    checks: list[RuleFired] = []
+    blockers: list[RuleFired] = []
+
+    def check(ok: bool, fired: RuleFired) -> None:
+        checks.append(fired)
+        if not ok:
+            blockers.append(fired)
+
+    check(
+        facts.band != "red",
+        RuleFired(
+            "scoring.bands",
+            "red band: the release failed a hard gate or shows no net gain"
+            if facts.band == "red"
+            else f"band {facts.band}",
+            {"band": facts.band},
+        ),
+    )
+    status = approval_status(facts.requirements, facts.approvals)
+    if status.rejected_by:
+        who = ", ".join(f"{r.approver} ({r.role})" for r in status.rejected_by)
+        check(False, RuleFired(f"tiers.{facts.tier}.approvals", f"rejected by {who}", {}))
+    elif status.satisfied:
+        check(
+            True,
+            RuleFired(
+                f"tiers.{facts.tier}.approvals",
+                "satisfied",
+                {"approvers": ", ".join(a.approver for a in status.counted) or "none needed"},
+            ),
+        )
+    elif facts.break_glass:
+        check(
+            True, RuleFired("break_glass", f"approvals overridden; missing {status.describe_missing()}", {})
+        )
+    else:
+        check(False, RuleFired(f"tiers.{facts.tier}.approvals", f"missing {status.describe_missing()}", {}))
+    if facts.requirements["rollout"]["mode"] == "canary":
+        check(
+            facts.canary == "passed",
+            RuleFired(f"tiers.{facts.tier}.rollout", f"canary {facts.canary}", {"required": "passed"}),
+        )
+    max_age = int(facts.requirements["rollback_rehearsal_max_age_days"])
+    if facts.rehearsed_at is None:
+        check(
+            False,
+            RuleFired(
+                f"tiers.{facts.tier}.rollback_rehearsal_max_age_days",
+                "the rollback path was never rehearsed",
+                {"max_age_days": str(max_age)},
+            ),
+        )
+    else:
+        age = moment - facts.rehearsed_at
+        fresh = timedelta(0) <= age <= timedelta(days=max_age)
+        check(
+            fresh,
+            RuleFired(
+                f"tiers.{facts.tier}.rollback_rehearsal_max_age_days",
+                _rehearsal_age(age),
+                {"max_age_days": str(max_age), "rehearsed_at": facts.rehearsed_at.isoformat()},
+            ),
+        )
+    for window in active_freezes(policy.freeze_windows, facts.tier, moment):
+        fired = RuleFired(
+            f"freeze_windows.{window.name}",
+            "frozen" + (" (overridden by break-glass)" if facts.break_glass else ""),
+            {"min_tier": window.min_tier, "timezone": window.timezone},
+        )
+        check(facts.break_glass, fired)
+    return PromotionOutcome(not blockers, tuple(blockers), tuple(checks))
+
+
+def _rehearsal_age(age: timedelta) -> str:
+    # A rehearsal dated after the promotion is not fresh, it is impossible: say so, never "-3 days".
+    if age < timedelta(0):
+        return f"rehearsal is dated {_days(-age)} days after this moment (in the future)"
+    return f"rehearsal is {_days(age)} days old"
+
+
+def _days(age: timedelta) -> str:
+    return str(age.days)
