@@ -29,8 +29,9 @@ from ledger.scoring.assess import decision_payload
 from ledger.scoring.input import load_decision_file, parse_request
 from ledger.scoring.rules import DEFAULT_RULES
 from ledger.tlog.note import Ed25519Signer
+from services.ports import PendingEntry
 from services.service import LedgerService
-from store.ledger_store import LedgerStore, PendingEntry
+from store.ledger_store import LedgerStore
 
 ORIGIN = "bench.example/ledger"
 SIGNER_SEED = bytes(range(32))

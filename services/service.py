@@ -49,7 +49,8 @@ from policies.evaluate import evaluate_decision, evaluate_request
 from policies.loader import LoadedPolicy, load_default_policy
 from policies.promotion import approval_status
 from policies.scoring import scoring_rules
-from store.ledger_store import AppendResult, DecisionRef, LedgerStore, PendingEntry
+from services.ports import AppendResult, DecisionRef, PendingEntry
+from store.ledger_store import LedgerStore
 
 GENESIS_KIND = "ledger.init"
 STATEMENT_KINDS = frozenset(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +59,7 @@ from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time
 from ledger.tlog.merkle import CompactRange, NodeId, frontier_ids
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
+from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry
 
 LEVEL_SHIFT = 40  # node id = level << 40 | index: 2^40 leaves is far beyond any ledger
 
@@ -123,34 +123,6 @@ _LATEST_CHECKPOINT = (
 
 # Serialises appends across processes on PostgreSQL; an arbitrary constant of ours.
 _PG_APPEND_LOCK = 0x726C6564
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    kind: str
-    payload: dict[str, Any]
-    decision: tuple[str, str] | None = None  # (model, version) for the lookup index
-    time: datetime | None = None  # only when rebuilding a log whose entries already have times
-
-
-AppendCheck = Callable[[list[Entry], Callable[[int], list[bytes]]], None]
-"""Called inside the append transaction with the new entries and a reader of stored entries
-from a given seq on; raising refuses the append and nothing is written."""
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    entries: tuple[Entry, ...]
-    checkpoint: Checkpoint
-    note: str
-
-
-@dataclass(frozen=True)
-class DecisionRef:
-    seq: int
-    model: str
-    version: str
-    leaf_hex: str
 
 
 class UnreachableDatabaseError(StorageError):

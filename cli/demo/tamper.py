@@ -88,8 +88,9 @@ def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) ->
 
     from ledger.tlog.entry import Entry, parse_time
     from ledger.tlog.note import Ed25519Signer
+    from services.ports import PendingEntry
     from services.settings import sqlite_url
-    from store.ledger_store import LedgerStore, PendingEntry
+    from store.ledger_store import LedgerStore
 
     assert isinstance(ledger_key, Ed25519Signer)
     old = LedgerStore.open(sqlite_url(source))

@@ -16,9 +16,10 @@ from ledger.clock import FixedClock, SystemClock, clock_from_environment
 from ledger.errors import DecisionInputError, InputError, RefusedError
 from ledger.scoring.input import parse_request
 from ledger.tlog.entry import parse_time
+from services.ports import PendingEntry
 from services.service import LedgerService
 from services.settings import sqlite_url
-from store.ledger_store import LedgerStore, PendingEntry
+from store.ledger_store import LedgerStore
 from tests.governance.conftest import Team
 
 ALICE, BOB, RITA = "alice@example.com", "bob@example.com", "rita@example.com"

@@ -23,9 +23,10 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import verify_consistency
 from ledger.tlog.note import Ed25519Signer, Verifier
 from services.keys import write_private_key
+from services.ports import PendingEntry
 from services.restore import import_export, write_backup
 from services.service import LedgerService
-from store.ledger_store import LedgerStore, PendingEntry
+from store.ledger_store import LedgerStore
 from tests.store.writer_process import (
     ADMIN,
     MEMBER_PUBLIC,

@@ -37,9 +37,10 @@ from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import frontier_ids, leaf_hash, verify_consistency, verify_inclusion
 from ledger.tlog.note import Ed25519Signer
 from services.keys import PERSONAL_KEY_NAME
+from services.ports import PendingEntry
 from services.service import LedgerService
 from services.settings import sqlite_url
-from store.ledger_store import LEDGER_TABLES, LEVEL_SHIFT, LedgerStore, PendingEntry
+from store.ledger_store import LEDGER_TABLES, LEVEL_SHIFT, LedgerStore
 
 ORIGIN = "tamper-tests.example/release-ledger"
 ADMIN = "admin@example.com"

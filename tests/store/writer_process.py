@@ -36,8 +36,9 @@ from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog, claimed_size
 from policies.loader import load_default_policy, load_policy_text
 from services.keys import PERSONAL_KEY_NAME
+from services.ports import PendingEntry
 from services.service import LedgerService
-from store.ledger_store import LedgerStore, PendingEntry
+from store.ledger_store import LedgerStore
 
 ORIGIN = "writers.release-ledger.example/log"
 ADMIN = "admin@example.com"
