@@ -1,4 +1,5 @@
-"""The HTTP API (FastAPI): a thin layer over ``services.service``.
+"""The HTTP API (FastAPI): a thin layer over the services
+(``services.ledger_service.LedgerService`` and the per-concept services it composes).
 
 - ``app``          the application factory;
 - ``deps``         dependencies: the service, the authenticated caller, role guards;

@@ -15,7 +15,7 @@ from ledger import __version__
 from ledger.clock import clock_from_environment
 from ledger.tlog.note import Ed25519Signer
 from services.keys import read_private_key
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import Settings
 from store.ledger_store import LedgerStore
 
@@ -35,12 +35,21 @@ def create_app(service: LedgerService) -> FastAPI:
     docs_ui.install(app)
     app.state.service = service
     app.state.metrics = Metrics()
-    app.state.idempotency = IdempotencyStore(service.store.engine)
+    app.state.idempotency = IdempotencyStore(_sql_store(service).engine)
     app.middleware("http")(app.state.metrics.middleware)
     problems.install(app)
     for module in (decisions, ledger_routes, policies_routes, identities, reports, ops):
         app.include_router(module.router)
     return app
+
+
+def _sql_store(service: LedgerService) -> LedgerStore:
+    """The service's store, which must be the SQL one: the API keeps its Idempotency-Key
+    replies in a table beside the ledger's, in the same database."""
+    store = service.store
+    if not isinstance(store, LedgerStore):
+        raise TypeError(f"the HTTP API needs a service over a LedgerStore, not {type(store).__name__}")
+    return store
 
 
 def app_from_environment() -> FastAPI:

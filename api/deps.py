@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import Forbidden, Unauthenticated
 from governance.state import ADMIN, AUDITOR, SUBMITTER, Identity
 from ledger.errors import SignatureRefusedError
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 _bearer = HTTPBearer(auto_error=False, description="rlt_<id>_<secret>, from `rledger token create`")
 
@@ -51,7 +51,7 @@ def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send `Authorization: Bearer <token>`; create one with `rledger token create`")
     try:
-        record = service.authenticate(credentials.credentials)
+        record = service.tokens.authenticate(credentials.credentials)
     except SignatureRefusedError as exc:
         raise Unauthenticated(exc.problem) from None
     return Caller(service.state().identity(record.identity), record.token_id)

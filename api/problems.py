@@ -22,7 +22,7 @@ from ledger.tlog.note import SignatureError
 from policies.errors import PolicyCaseError, PolicyError, PolicyFileError
 from reports.errors import ReportError, ReportInputError, ReportVerificationError
 from services.keys import KeyFileError
-from store.ledger_store import UnreachableDatabaseError
+from store.database import UnreachableDatabaseError
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -38,7 +38,7 @@ from ledger.clock import SystemClock
 from ledger.scoring.input import json_ready, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
 from services.keys import write_private_key
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
@@ -90,12 +90,12 @@ class Server:
         }
         store = LedgerStore.open(self.db_url)
         service = LedgerService(store, SystemClock(), ledger_key)
-        service.initialize(ORIGIN, ADMIN, self.keys[ADMIN])
+        service.setup.initialize(ORIGIN, ADMIN, self.keys[ADMIN])
         for name, role in ((ALICE, "submitter"), (BOB, "ml-lead")):
             public = base64.b64encode(self.keys[name].public_key).decode()
-            service.add_identity(name, [role], public, ADMIN, self.keys[ADMIN])
+            service.identities.add(name, [role], public, ADMIN, self.keys[ADMIN])
         expires = datetime.now(UTC) + timedelta(days=1)
-        self.tokens = {n: service.issue_token(n, expires, ADMIN, self.keys[ADMIN])[0] for n in (ALICE, BOB)}
+        self.tokens = {n: service.tokens.issue(n, expires, ADMIN, self.keys[ADMIN])[0] for n in (ALICE, BOB)}
         store.close()
         self.url = f"http://127.0.0.1:{_free_port()}"
         port = self.url.rsplit(":", 1)[1]
@@ -241,8 +241,8 @@ def load(server: Server, clients: int, seconds: float) -> tuple[Samples, int]:
     store = LedgerStore.open(server.db_url)
     try:
         service = LedgerService(store, SystemClock())
-        size = service.verify().size
-        service.verify_meaning()
+        size = service.verification.verify().size
+        service.verification.verify_meaning()
     finally:
         store.close()
     return samples, size

@@ -16,7 +16,7 @@ from typing import Any
 from benchmarks.common import Context, Row, log, median, ms, percentile, run, timed_calls
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 MEDIAN_TARGET_MS = 1.0
 
@@ -30,11 +30,11 @@ def check_proofs(service: LedgerService, size: int, index: int, old: int) -> Non
     note = service.store.checkpoint_at(size)
     if note is None:
         raise RuntimeError(f"no checkpoint at size {size}; batch boundaries are off")
-    root = Checkpoint.open(note, service.verifier()).root
-    inclusion = service.inclusion_proof(index, size)
-    leaf = merkle.leaf_hash(service.entry(index))
+    root = Checkpoint.open(note, service.log.verifier()).root
+    inclusion = service.log.inclusion_proof(index, size)
+    leaf = merkle.leaf_hash(service.log.entry(index))
     merkle.verify_inclusion(index, size, leaf, [_b(h) for h in inclusion["hashes"]], root)
-    consistency = service.consistency_proof(old, size)
+    consistency = service.log.consistency_proof(old, size)
     old_root = _b(consistency["old_root"])
     merkle.verify_consistency(old, size, old_root, root, [_b(h) for h in consistency["hashes"]])
 
@@ -79,8 +79,8 @@ def bench(context: Context) -> list[Row]:
         inclusion, consistency = proof_args(size, context.sizes.proofs, seed=size)
         check_proofs(service, size, inclusion[0][0], consistency[0][0])
         calls: dict[str, tuple[Any, list[tuple[int, int]]]] = {
-            "inclusion": (service.inclusion_proof, inclusion),
-            "consistency": (service.consistency_proof, consistency),
+            "inclusion": (service.log.inclusion_proof, inclusion),
+            "consistency": (service.log.consistency_proof, consistency),
         }
         for kind, (fn, args) in calls.items():
             log(f"{len(args):,} {kind} proofs at tree size {size:,}")

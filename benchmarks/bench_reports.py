@@ -32,7 +32,7 @@ from reports import generate
 from reports.period import parse_period
 from reports.render import write_pdf_plain
 from reports.verify import verify_report
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
@@ -51,10 +51,10 @@ def build_ledger(path: Path, decisions: int) -> LedgerService:
     store = LedgerStore.open(sqlite_url(path))
     service = LedgerService(store, FixedClock(START, step_seconds=600), _key(1, ORIGIN))
     admin = _key(2)
-    service.initialize(ORIGIN, "admin@example.com", admin)
+    service.setup.initialize(ORIGIN, "admin@example.com", admin)
     keys = {name: _key(10 + n) for n, name in enumerate(PEOPLE)}
     for name, roles in PEOPLE.items():
-        service.add_identity(name, roles, actions.public_key_b64(keys[name]), "admin@example.com", admin)
+        service.identities.add(name, roles, actions.public_key_b64(keys[name]), "admin@example.com", admin)
     template = (resources.files("cli.demo") / "03-support-summarizer-1.3.yaml").read_text()
     for n in range(decisions):
         data: dict[str, Any] = parse_decision_text(template)
@@ -63,10 +63,10 @@ def build_ledger(path: Path, decisions: int) -> LedgerService:
         data["scores"] = {**data["scores"], "performance": 80 + n % 15, "safety": 85 + n % 9}
         data["risk"] = {**data["risk"], "test_coverage": 60 + n % 40, "regression_surface": 10 + n % 30}
         data["rollback"] = {**data["rollback"], "rehearsed_at": "2026-11-04T00:00:00Z"}
-        recorded = service.submit_decision(data, "alice@example.com", keys["alice@example.com"])
+        recorded = service.decisions.submit(data, "alice@example.com", keys["alice@example.com"])
         if n % 3 != 2:
             ref = f"{recorded.ref.model}@{recorded.ref.version}"
-            service.promote(ref, "rita@example.com", keys["rita@example.com"])
+            service.lifecycle.promote(ref, "rita@example.com", keys["rita@example.com"])
         if n % 100 == 99:
             print(f"  built {n + 1} decisions", file=sys.stderr)
     return service
@@ -117,7 +117,7 @@ def main() -> None:
         print(f"building a ledger of {decisions} decisions ...", file=sys.stderr)
         service = build_ledger(Path(folder) / "ledger.db", decisions)
         print(f"  built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        key = service.verifier_key()
+        key = service.log.verifier_key()
         target = f"{MODELS[0]}@2.{decisions - 4}"
         period = parse_period("2026-11-01", "2026-12-31")
         rows = [

@@ -2,9 +2,9 @@
 
 - Batch append: entries/s inside LedgerStore.append while building the ledger, against raw
   sqlite3 ``executemany`` of the same entry bytes, one transaction per batch, WAL + FULL.
-- Full verify: ``LedgerService.verify()`` in a fresh subprocess (so its peak RSS is its own),
-  entries/s against the hashing floor: hashlib alone computing the leaf hashes, chain links
-  and RFC 9162 Merkle root over the same entry bytes, already in memory.
+- Full verify: ``LedgerService.verification.verify()`` in a fresh subprocess (so its peak RSS
+  is its own), entries/s against the hashing floor: hashlib alone computing the leaf hashes,
+  chain links and RFC 9162 Merkle root over the same entry bytes, already in memory.
 - Peak RSS of verification against an idle interpreter with the same imports.
 
     python -m benchmarks.bench_verify [--quick]
@@ -30,7 +30,7 @@ from benchmarks.common import (
     rate,
     run,
 )
-from services.service import default_workers
+from services.verification import default_workers
 
 BATCH_TARGET = 20_000  # entries/s
 VERIFY_RATIO_TARGET = 0.5
@@ -164,14 +164,14 @@ def _child_main(mode: str, url: str) -> None:
 
     from benchmarks.common import START
     from ledger.clock import FixedClock
-    from services.service import LedgerService
+    from services.ledger_service import LedgerService
     from store.ledger_store import LedgerStore
 
     report: dict[str, object] = {}
     if mode != "idle":
         service = LedgerService(LedgerStore.open(url), FixedClock(START))
         start = time.perf_counter()
-        verified = service.verify(workers=None if mode == "auto" else int(mode))
+        verified = service.verification.verify(workers=None if mode == "auto" else int(mode))
         report.update(
             seconds=time.perf_counter() - start,
             size=verified.size,

@@ -29,8 +29,8 @@ from ledger.scoring.assess import decision_payload
 from ledger.scoring.input import load_decision_file, parse_request
 from ledger.scoring.rules import DEFAULT_RULES
 from ledger.tlog.note import Ed25519Signer
+from services.ledger_service import LedgerService
 from services.ports import PendingEntry
-from services.service import LedgerService
 from store.ledger_store import LedgerStore
 
 ORIGIN = "bench.example/ledger"
@@ -172,7 +172,7 @@ def new_ledger(path: Path) -> tuple[LedgerService, Ed25519Signer, FixedClock]:
     """A fresh SQLite ledger holding only its genesis entries (init, first admin, policy)."""
     key, clock = signer(), FixedClock(START, step_seconds=1.0)
     service = LedgerService(LedgerStore.open(f"sqlite:///{path}"), clock, key)
-    service.initialize(ORIGIN, ADMIN, Ed25519Signer.generate("rledger-identity", ADMIN_SEED))
+    service.setup.initialize(ORIGIN, ADMIN, Ed25519Signer.generate("rledger-identity", ADMIN_SEED))
     return service, key, clock
 
 

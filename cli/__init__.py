@@ -1,1 +1,1 @@
-"""The ``rledger`` command line: a thin layer over ``services.service``."""
+"""The ``rledger`` command line: a thin layer over the services (``services.ledger_service``)."""

@@ -55,7 +55,7 @@ def identity_add(
     """Register a person with roles and a public key (admins only)."""
     actor = load_actor(actor_name, key_file)
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
-    entry = app.service(writing=True).add_identity(
+    entry = app.service(writing=True).identities.add(
         name, role_list, read_public_key(public_key_file), actor.name, actor.key
     )
     click.echo(f"recorded entry {entry.seq}: {name} added with roles {', '.join(role_list)}")
@@ -73,7 +73,7 @@ def identity_rotate(
 ) -> None:
     """Replace a person's key; signed by their old key or by an admin."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).rotate_key(
+    entry = app.service(writing=True).identities.rotate_key(
         name, read_public_key(public_key_file), actor.name, actor.key
     )
     click.echo(f"recorded entry {entry.seq}: {name}'s key rotated")
@@ -86,7 +86,7 @@ def identity_rotate(
 def identity_revoke(app: AppContext, name: str, actor_name: str | None, key_file: Path | None) -> None:
     """Revoke a person; their key signs nothing from now on."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).revoke_identity(name, actor.name, actor.key)
+    entry = app.service(writing=True).identities.revoke(name, actor.name, actor.key)
     click.echo(f"recorded entry {entry.seq}: {name} revoked")
 
 
@@ -128,7 +128,7 @@ def policy_test(file: Path, cases_dir: Path) -> None:
 @pass_app
 def policy_diff(app: AppContext, old: Path, new: Path, as_json: bool) -> None:
     """List exactly which recorded decisions would get a different outcome under NEW, and how."""
-    changed = app.service().policy_diff(load_policy_file(old), load_policy_file(new))
+    changed = app.service().policies.diff(load_policy_file(old), load_policy_file(new))
     if as_json:
         click.echo(json.dumps(changed, indent=2))
         return
@@ -144,7 +144,7 @@ def policy_diff(app: AppContext, old: Path, new: Path, as_json: bool) -> None:
 @pass_app
 def policy_explain(app: AppContext, decision_id: str) -> None:
     """The rules that fired for a decision, with the values they saw."""
-    report = app.service().explain(decision_id)
+    report = app.service().decisions.explain(decision_id)
     click.echo(f"{report['decision']} under {report['policy']}")
     for fired in report["rules_fired"]:
         values = ", ".join(f"{k}={v}" for k, v in fired["values"].items())
@@ -162,7 +162,7 @@ def policy_adopt(app: AppContext, file: Path, actor_name: str | None, key_file: 
     """Adopt a policy for decisions submitted from now on (admins only)."""
     loaded = load_policy_file(file)
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).adopt_policy(loaded, actor.name, actor.key)
+    entry = app.service(writing=True).policies.adopt(loaded, actor.name, actor.key)
     click.echo(f"recorded entry {entry.seq}: adopted {loaded.label}")
 
 

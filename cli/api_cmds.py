@@ -54,7 +54,7 @@ def token_create(
     """
     actor = load_actor(actor_name, key_file)
     service = app.service(writing=True)
-    secret, entry = service.issue_token(
+    secret, entry = service.tokens.issue(
         name, parse_expiry(expires, clock_from_environment(os.environ).now()), actor.name, actor.key
     )
     click.echo(
@@ -73,7 +73,7 @@ def token_create(
 def token_revoke(app: AppContext, token_id: str, actor_name: str | None, key_file: Path | None) -> None:
     """Revoke a token by its id."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).revoke_token(token_id, actor.name, actor.key)
+    entry = app.service(writing=True).tokens.revoke(token_id, actor.name, actor.key)
     click.echo(f"recorded entry {entry.seq}: token {token_id} revoked")
 
 
@@ -88,19 +88,20 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
 
     from store import migrations
 
-    service = app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    store = app.store()  # the database that service was opened on
     # Workers never change the schema: one that is behind fails here, once, not in every worker.
-    revision = service.store.schema_revision()
+    revision = store.schema_revision()
     if revision != migrations.head():
         raise StorageError(
-            f"the ledger schema in {service.store.url} is at {revision or 'none'}, this rledger needs "
+            f"the ledger schema in {store.url} is at {revision or 'none'}, this rledger needs "
             f"{migrations.head()}: run `rledger db upgrade` first"
         )
     os.environ["RLEDGER_HOME"] = str(app.settings.home)
     os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     click.echo(
-        f"serving {service.store.meta()['origin']} from {service.store.url} at {where} with {workers} "
+        f"serving {store.meta()['origin']} from {store.url} at {where} with {workers} "
         f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"
     )
     sys.stdout.flush()

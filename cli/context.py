@@ -14,7 +14,7 @@ from ledger.clock import clock_from_environment
 from ledger.errors import InputError, NotInitializedError
 from ledger.tlog.note import Ed25519Signer
 from services.keys import read_private_key
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import Settings
 from store.ledger_store import LedgerStore
 

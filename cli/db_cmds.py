@@ -15,8 +15,8 @@ from ledger.clock import clock_from_environment
 from ledger.errors import StorageError
 from ledger.tlog.note import Ed25519Signer
 from services.keys import KeyFileError
+from services.ledger_service import LedgerService
 from services.restore import import_export, write_backup
-from services.service import LedgerService
 from services.settings import DATABASE_FILE
 from store import migrations
 from store.ledger_store import LedgerStore
@@ -122,8 +122,8 @@ def import_cmd(app: AppContext, export_file: Path, checkpoint_file: Path, worker
         with progress_bar(total, "verifying and importing") as tick:
             result = import_export(store, export_file, note, signer, workers=workers, progress=tick)
         service = LedgerService(store, clock_from_environment(os.environ))
-        verified = service.verify(workers=workers)  # and once more, as stored
-        service.verify_meaning()
+        verified = service.verification.verify(workers=workers)  # and once more, as stored
+        service.verification.verify_meaning()
         where = store.url
     click.echo(
         f"imported {result.size} entries of {result.origin} into {where}: "

@@ -10,7 +10,7 @@ import click
 
 from cli.context import AppContext, actor_options, load_actor, pass_app
 from ledger.scoring.input import load_decision_file
-from services.service import RecordedDecision
+from services.decisions import RecordedDecision
 
 
 @click.group()
@@ -47,7 +47,7 @@ def submit(app: AppContext, file: Path, actor_name: str | None, key_file: Path |
     """Validate, score, sign and record a decision file (YAML or JSON) as its requester."""
     data = load_decision_file(file)
     actor = load_actor(actor_name, key_file)
-    recorded = app.service(writing=True).submit_decision(data, actor.name, actor.key)
+    recorded = app.service(writing=True).decisions.submit(data, actor.name, actor.key)
     click.echo(f"recorded entry {recorded.ref.seq}, hash {recorded.ref.leaf_hex}")
     click.echo(summary_line(recorded))
     for reason in recorded.assessment["band_reasons"]:
@@ -70,7 +70,7 @@ def _details(recorded: RecordedDecision) -> dict[str, Any]:
 @pass_app
 def show(app: AppContext, decision_id: str, as_json: bool) -> None:
     """Show a decision by MODEL@VERSION or hash (prefix)."""
-    recorded = app.service().decision(decision_id)
+    recorded = app.service().decisions.get(decision_id)
     if as_json:
         click.echo(json.dumps(_details(recorded), indent=2, ensure_ascii=False))
         return
@@ -99,7 +99,7 @@ def show(app: AppContext, decision_id: str, as_json: bool) -> None:
 @pass_app
 def list_decisions(app: AppContext, model: str | None) -> None:
     """List recorded decisions."""
-    rows = app.service().decisions(model)
+    rows = app.service().decisions.all(model)
     if not rows:
         click.echo("no decisions recorded")
         return
@@ -118,7 +118,7 @@ def list_decisions(app: AppContext, model: str | None) -> None:
 @pass_app
 def status(app: AppContext, decision_id: str, as_json: bool) -> None:
     """What is still missing for a decision, and from whom."""
-    report = app.service().status(decision_id)
+    report = app.service().decisions.status(decision_id)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -148,7 +148,7 @@ def status(app: AppContext, decision_id: str, as_json: bool) -> None:
 @pass_app
 def replay(app: AppContext, decision_id: str) -> None:
     """Re-evaluate a decision from the ledger alone and prove the recorded outcome."""
-    result = app.service().replay(decision_id)
+    result = app.service().decisions.replay(decision_id)
     click.echo(json.dumps(result, indent=2))
     if not result["identical"]:
         raise click.ClickException("the replayed evaluation differs from the recorded one")

@@ -29,8 +29,9 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import verify_inclusion
 from ledger.tlog.note import Ed25519Signer
 from services.keys import PERSONAL_KEY_NAME, write_key_pair, write_private_key
-from services.service import LedgerService, verify_export_file, verify_export_meaning
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
+from services.verification import verify_export_file, verify_export_meaning
 from store.ledger_store import LedgerStore
 
 ORIGIN = "demo.release-ledger.example/log"
@@ -126,11 +127,11 @@ def demo(directory: Path | None) -> None:
 
 def _setup(d: _Demo) -> None:
     _step(f"init: ledger {ORIGIN}, first admin {ADMIN}, default policy (seeds 000 and 001)")
-    d.service.initialize(ORIGIN, ADMIN, d.keys[ADMIN])
+    d.service.setup.initialize(ORIGIN, ADMIN, d.keys[ADMIN])
     d.ok(f"verifier key: {d.ledger_key.verifier_key}")
     for name, roles in TEAM.items():
         public = base64.b64encode(d.keys[name].public_key).decode()
-        d.service.add_identity(name, roles, public, ADMIN, d.keys[ADMIN])
+        d.service.identities.add(name, roles, public, ADMIN, d.keys[ADMIN])
         d.ok(f"identity {name}: {', '.join(roles)}")
 
 
@@ -143,7 +144,7 @@ def _submit(d: _Demo) -> dict[str, str]:
     refs = {}
     alice = "alice@example.com"
     for item in files:
-        recorded = d.service.submit_decision(parse_decision_text(item.read_text()), alice, d.keys[alice])
+        recorded = d.service.decisions.submit(parse_decision_text(item.read_text()), alice, d.keys[alice])
         refs[recorded.ref.version] = f"{recorded.ref.model}@{recorded.ref.version}"
         d.ok(f"entry {recorded.ref.seq}: {summary_line(recorded)}")
     return refs
@@ -154,23 +155,24 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     alice, bob, carol, dave = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
     rita = "rita@example.com"
     _step("low tier v1.3: auto-approved, promoted straight away by the release manager")
-    d.refused("a submitter promoting", lambda: s.promote(refs["1.3"], alice, k[alice]))
-    s.promote(refs["1.3"], rita, k[rita])
+    d.refused("a submitter promoting", lambda: s.lifecycle.promote(refs["1.3"], alice, k[alice]))
+    s.lifecycle.promote(refs["1.3"], rita, k[rita])
     d.ok("support-summarizer 1.3 promoted")
 
     _step("medium tier v1.1: ml-lead approval, then a canary that must meet the acceptance criteria")
-    d.refused("self-approval", lambda: s.approve(refs["1.1"], alice, k[alice], role="submitter"))
+    d.refused("self-approval", lambda: s.lifecycle.approve(refs["1.1"], alice, k[alice], role="submitter"))
     d.refused(
-        "a role the tier does not require", lambda: s.approve(refs["1.1"], carol, k[carol], role="compliance")
+        "a role the tier does not require",
+        lambda: s.lifecycle.approve(refs["1.1"], carol, k[carol], role="compliance"),
     )
-    d.refused("promotion before approval and canary", lambda: s.promote(refs["1.1"], rita, k[rita]))
-    s.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
+    d.refused("promotion before approval and canary", lambda: s.lifecycle.promote(refs["1.1"], rita, k[rita]))
+    s.lifecycle.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
     d.ok("approved by bob@example.com as ml-lead")
-    s.start_canary(refs["1.1"], alice, k[alice])
-    d.refused("promotion before the canary passed", lambda: s.promote(refs["1.1"], rita, k[rita]))
+    s.lifecycle.start_canary(refs["1.1"], alice, k[alice])
+    d.refused("promotion before the canary passed", lambda: s.lifecycle.promote(refs["1.1"], rita, k[rita]))
     d.refused(
         "a canary result before the 24-hour window has passed",
-        lambda: s.record_canary(
+        lambda: s.lifecycle.record_canary(
             refs["1.1"],
             True,
             {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
@@ -182,7 +184,7 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
     d.ok("24 hours of canary traffic later (the demo's clock moves; nothing sleeps)")
     d.refused(
         "a canary 'pass' that misses the criteria",
-        lambda: s.record_canary(
+        lambda: s.lifecycle.record_canary(
             refs["1.1"],
             True,
             {"error_rate": "0.05", "p99_latency_ms": 1800, "live_index": 103},
@@ -190,56 +192,57 @@ def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
             k[alice],
         ),
     )
-    s.record_canary(
+    s.lifecycle.record_canary(
         refs["1.1"],
         True,
         {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
         alice,
         k[alice],
     )
-    s.promote(refs["1.1"], rita, k[rita])
+    s.lifecycle.promote(refs["1.1"], rita, k[rita])
     d.ok("canary passed; 1.1 promoted, superseding 1.3")
 
     _step("low tier v1.4 (green) promoted, then rolled back to 1.1")
-    s.promote(refs["1.4"], rita, k[rita])
+    s.lifecycle.promote(refs["1.4"], rita, k[rita])
     d.refused(
         "a rollback to a version never promoted",
-        lambda: s.rollback(refs["1.4"], "0.9", "test", rita, k[rita]),
+        lambda: s.lifecycle.rollback(refs["1.4"], "0.9", "test", rita, k[rita]),
     )
-    s.rollback(refs["1.4"], "1.1", "cost spike in production", rita, k[rita])
+    s.lifecycle.rollback(refs["1.4"], "1.1", "cost spike in production", rita, k[rita])
     d.ok("1.4 rolled back; production is 1.1 again")
 
     _step("high tier claims-assistant 2.0 (restricted data): two roles must sign; break-glass stays open")
-    s.approve(refs["2.0"], bob, k[bob])
-    status = s.status(refs["2.0"])
+    s.lifecycle.approve(refs["2.0"], bob, k[bob])
+    status = s.decisions.status(refs["2.0"])
     for m in status["missing_approvals"]:
         d.ok(f"missing: {m['count']} from {m['role']} (can approve: {', '.join(m['who'])})")
-    d.refused("promotion with an approval missing", lambda: s.promote(refs["2.0"], rita, k[rita]))
-    s.promote(
+    d.refused("promotion with an approval missing", lambda: s.lifecycle.promote(refs["2.0"], rita, k[rita]))
+    s.lifecycle.promote(
         refs["2.0"],
         dave,
         k[dave],
         break_glass=True,
         reason="regulator deadline; compliance reachable tomorrow",
     )
-    d.ok("promoted by BREAK-GLASS: " + "; ".join(s.status(refs["2.0"])["open_items"]))
-    s.approve(refs["2.0"], carol, k[carol], comment="retrospective review done")
-    d.ok(f"retrospective approval by carol; open items now: {s.status(refs['2.0'])['open_items'] or 'none'}")
+    d.ok("promoted by BREAK-GLASS: " + "; ".join(s.decisions.status(refs["2.0"])["open_items"]))
+    s.lifecycle.approve(refs["2.0"], carol, k[carol], comment="retrospective review done")
+    still_open = s.decisions.status(refs["2.0"])["open_items"]
+    d.ok(f"retrospective approval by carol; open items now: {still_open or 'none'}")
 
     _step("the CI gate on the others")
     for version in ("1.2", "1.5"):
-        report = s.status(refs[version])
+        report = s.decisions.status(refs[version])
         verdict = "may ship" if report["may_promote_now"] else "blocked: " + "; ".join(report["blockers"])
         d.ok(f"{refs[version]}: {verdict}")
-    replay = s.replay(refs["1.1"])
+    replay = s.decisions.replay(refs["1.1"])
     d.ok(f"replay of {refs['1.1']} from the ledger alone: identical={replay['identical']}")
 
 
 def _verify(d: _Demo) -> None:
     s = d.service
     _step("verify: every entry, chain link and checkpoint; then every signature, role and promotion")
-    result = s.verify()
-    state = s.verify_meaning()
+    result = s.verification.verify()
+    state = s.verification.verify_meaning()
     d.ok(f"OK: {result.size} entries, root {result.root.hex()}, {result.checkpoints_checked} checkpoints")
     d.ok(
         f"OK: {len(state.decisions)} decisions and {sum(len(x.approvals) for x in state.decisions.values())} "
@@ -247,9 +250,9 @@ def _verify(d: _Demo) -> None:
     )
 
     _step("prove and verify offline: an inclusion proof, and an export checked with only the public key")
-    note = s.latest_checkpoint()
-    checkpoint = Checkpoint.open(note, s.verifier())
-    proof = s.inclusion_proof(8, checkpoint.size)
+    note = s.log.latest_checkpoint()
+    checkpoint = Checkpoint.open(note, s.log.verifier())
+    proof = s.log.inclusion_proof(8, checkpoint.size)
     verify_inclusion(
         proof["leaf_index"],
         proof["tree_size"],
@@ -262,7 +265,7 @@ def _verify(d: _Demo) -> None:
     (d.home / "checkpoint.txt").write_text(note)
     (d.home / "verifier.key").write_text(d.ledger_key.verifier_key + "\n")
     with export_path.open("wb") as handle:
-        s.export(handle)
+        s.log.export(handle)
     offline = verify_export_file(export_path, note, d.ledger_key.verifier_key)
     verify_export_meaning(export_path)
     d.ok(f"OK offline: {offline.size} entries match the signed checkpoint and every entry was allowed")
@@ -301,9 +304,9 @@ def _expect_caught(d: _Demo, label: str, db: Path, *, meaning: bool) -> None:
     store = LedgerStore.open(sqlite_url(db))
     try:
         service = LedgerService(store, d.clock)
-        service.verify()
+        service.verification.verify()
         if meaning:
-            service.verify_meaning()
+            service.verification.verify_meaning()
         d.surprises.append(f"{label} was not caught")
         d.ok(f"{label}: NOT caught")
     except VerificationError as exc:

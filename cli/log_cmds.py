@@ -17,7 +17,8 @@ from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog
 from policies.loader import load_default_policy, load_policy_file
 from services.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
-from services.service import LedgerService, verify_export_file, verify_export_meaning
+from services.ledger_service import LedgerService
+from services.verification import verify_export_file, verify_export_meaning
 from store.ledger_store import LedgerStore
 
 
@@ -60,7 +61,7 @@ def init(
         write_private_key(key_path, signer)
         written.append(key_path)
         written.extend(write_key_pair(prefix, admin_key))
-        LedgerService(store, clock_from_environment(os.environ), signer).initialize(
+        LedgerService(store, clock_from_environment(os.environ), signer).setup.initialize(
             origin, admin_name, admin_key, policy
         )
     except BaseException:
@@ -127,9 +128,11 @@ def verify(
         raise click.UsageError("--key is only for --export; the database records its own key")
     service = app.service()
     with progress_bar(service.store.size(), "verifying") as tick:
-        result = service.verify(extra_checkpoints=[note] if note else [], workers=workers, progress=tick)
+        result = service.verification.verify(
+            extra_checkpoints=[note] if note else [], workers=workers, progress=tick
+        )
     _report(result)
-    _report_meaning(service.verify_meaning())
+    _report_meaning(service.verification.verify_meaning())
 
 
 def _report_meaning(state: GovernanceState) -> None:
@@ -144,14 +147,14 @@ def _report_meaning(state: GovernanceState) -> None:
 @pass_app
 def checkpoint(app: AppContext) -> None:
     """Print the latest signed checkpoint note."""
-    click.echo(app.service().latest_checkpoint(), nl=False)
+    click.echo(app.service().log.latest_checkpoint(), nl=False)
 
 
 @click.command()
 @pass_app
 def key(app: AppContext) -> None:
     """Print the verifier key (public; safe to share)."""
-    click.echo(app.service().verifier_key())
+    click.echo(app.service().log.verifier_key())
 
 
 @click.command()
@@ -163,7 +166,7 @@ def export(app: AppContext, out: Path) -> None:
     partial = out.with_name(out.name + ".partial")
     try:
         with partial.open("wb") as handle, progress_bar(service.store.size(), "exporting") as tick:
-            count = service.export(handle, progress=tick)
+            count = service.log.export(handle, progress=tick)
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(out)  # readers never see a half-written export
@@ -185,7 +188,7 @@ def proof() -> None:
 @pass_app
 def proof_inclusion(app: AppContext, index: int, size: int | None) -> None:
     """Prove entry INDEX is in the tree."""
-    click.echo(json.dumps(app.service().inclusion_proof(index, size), indent=2))
+    click.echo(json.dumps(app.service().log.inclusion_proof(index, size), indent=2))
 
 
 @proof.command("consistency")
@@ -194,7 +197,7 @@ def proof_inclusion(app: AppContext, index: int, size: int | None) -> None:
 @pass_app
 def proof_consistency(app: AppContext, old: int, new: int) -> None:
     """Prove the tree of size NEW extends the tree of size OLD."""
-    click.echo(json.dumps(app.service().consistency_proof(old, new), indent=2))
+    click.echo(json.dumps(app.service().log.consistency_proof(old, new), indent=2))
 
 
 COMMANDS = (init, verify, checkpoint, key, export, proof)

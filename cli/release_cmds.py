@@ -49,7 +49,7 @@ def approve(
             f"recorded entry {recorded['seq']} ({recorded['kind']}) on {server}, hash {recorded['hash']}"
         )
         return
-    entry = app.service(writing=True).approve(
+    entry = app.service(writing=True).lifecycle.approve(
         decision_id, actor.name, actor.key, reject=reject, comment=comment, role=role
     )
     p = entry.payload
@@ -68,7 +68,9 @@ def canary() -> None:
 def canary_start(app: AppContext, decision_id: str, actor_name: str | None, key_file: Path | None) -> None:
     """Record that the canary has started."""
     actor = load_actor(actor_name, key_file)
-    _done(app.service(writing=True).start_canary(decision_id, actor.name, actor.key), "canary started")
+    _done(
+        app.service(writing=True).lifecycle.start_canary(decision_id, actor.name, actor.key), "canary started"
+    )
 
 
 def _summary(path: Path) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def canary_result(
 ) -> None:
     """Record the canary's result; a pass must meet the tier's acceptance criteria."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).record_canary(
+    entry = app.service(writing=True).lifecycle.record_canary(
         decision_id, passed, _summary(summary_file), actor.name, actor.key
     )
     _done(entry, f"canary {entry.payload['verdict']}")
@@ -126,7 +128,7 @@ def promote(
 ) -> None:
     """Promote a release to production, if the policy allows it now."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).promote(
+    entry = app.service(writing=True).lifecycle.promote(
         decision_id, actor.name, actor.key, break_glass=break_glass, reason=reason
     )
     extra = f", superseding {entry.payload['supersedes']}" if entry.payload["supersedes"] else ""
@@ -149,7 +151,9 @@ def rollback(
 ) -> None:
     """Roll a production release back to its declared rollback target or an earlier promoted version."""
     actor = load_actor(actor_name, key_file)
-    entry = app.service(writing=True).rollback(decision_id, to_version, reason, actor.name, actor.key)
+    entry = app.service(writing=True).lifecycle.rollback(
+        decision_id, to_version, reason, actor.name, actor.key
+    )
     _done(entry, f"rolled back to {to_version}")
 
 
@@ -159,7 +163,7 @@ def rollback(
 @pass_app
 def gate(app: AppContext, decision_id: str, as_json: bool) -> None:
     """CI gate: exit 0 only if the release may be promoted now; otherwise say why not."""
-    report = app.service().status(decision_id)
+    report = app.service().decisions.status(decision_id)
     if as_json:
         click.echo(
             json.dumps(

@@ -25,7 +25,7 @@ from reports.facts import DECISION
 from reports.kinds import TEMPLATES, Recomputed, recompute
 from reports.period import Period
 from reports.render import PdfJob, RenderedPdf, render_html, software_version, write_pdf
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
 ROWS_PER_PAGE = 40
@@ -240,7 +240,7 @@ def prepare_scorecard(
 
 def _earlier_checkpoint(service: LedgerService, note: str, current: Checkpoint) -> Checkpoint:
     try:
-        old = Checkpoint.open(note, service.verifier())
+        old = Checkpoint.open(note, service.log.verifier())
     except LedgerError as exc:
         raise ReportInputError(
             f"the earlier checkpoint does not verify under this ledger's key: {exc}"
@@ -254,8 +254,8 @@ def _earlier_checkpoint(service: LedgerService, note: str, current: Checkpoint) 
 
 def ledger_verification(service: LedgerService) -> dict[str, Any]:
     """Verify the whole ledger (entries, chain, tree, checkpoints, then every rule) and summarise."""
-    result = service.verify()
-    state = service.verify_meaning()
+    result = service.verification.verify()
+    state = service.verification.verify_meaning()
     return {
         "entries": result.size,
         "root_hex": result.root.hex(),

@@ -8,7 +8,7 @@ from typing import Any
 from reports import health, select, source
 from reports.facts import fold
 from reports.period import Period
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 
 def delivery_metrics(service: LedgerService, period: Period, model: str | None) -> dict[str, Any]:

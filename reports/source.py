@@ -16,7 +16,7 @@ from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from reports.errors import ReportError
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,9 @@ class Snapshot:
 
 
 def take_snapshot(service: LedgerService, progress: Callable[[int], None] | None = None) -> Snapshot:
-    note = service.latest_checkpoint()
-    verifier_key = service.verifier_key()
-    checkpoint = Checkpoint.open(note, service.verifier())
+    note = service.log.latest_checkpoint()
+    verifier_key = service.log.verifier_key()
+    checkpoint = Checkpoint.open(note, service.log.verifier())
     if checkpoint.size == 0:
         raise NotFoundError("the ledger's latest checkpoint covers no entries")
     entries: list[Entry] = []
@@ -66,7 +66,7 @@ def inclusion_proofs(
     """RFC 9162 inclusion proofs from storage, each checked against the checkpoint at once."""
     out = []
     for done, seq in enumerate(seqs, 1):
-        proof = service.inclusion_proof(seq, snapshot.size)
+        proof = service.log.inclusion_proof(seq, snapshot.size)
         leaf = snapshot.entries[seq].leaf_hash
         hashes = [base64.b64decode(h) for h in proof["hashes"]]
         try:
@@ -89,5 +89,5 @@ def inclusion_proofs(
 def consistency_proof(service: LedgerService, old_size: int, new_size: int) -> list[str]:
     if old_size == new_size:
         return []
-    hashes: list[str] = service.consistency_proof(old_size, new_size)["hashes"]
+    hashes: list[str] = service.log.consistency_proof(old_size, new_size)["hashes"]
     return hashes

@@ -7,13 +7,16 @@ the driver to the services. So the arrows point one way: ``store`` -> ``services
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
+from ledger.tlog.merkle import NodeId
+from ledger.tlog.note import Signer
+from ledger.tlog.verify import Chunk
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,88 @@ class DecisionRef:
     model: str
     version: str
     leaf_hex: str
+
+
+class LogStore(Protocol):
+    """The storage the services use: an append-only log of entry bytes, its Merkle subtree
+    hashes, its signed checkpoints and a lookup index of decisions by (model, version).
+
+    ``store.ledger_store.LedgerStore`` implements it over SQLite or PostgreSQL; these are
+    exactly the methods of that class the services call, with the same signatures. Every
+    method may raise ``StorageError`` (``NotInitializedError`` where no ledger lives yet).
+    """
+
+    @property
+    def url(self) -> str:
+        """Where the log lives, with any password hidden, for messages."""
+        ...
+
+    def is_initialized(self) -> bool: ...
+
+    def meta(self) -> dict[str, str]:
+        """``origin`` and ``verifier_key``, written once at genesis."""
+        ...
+
+    def initialize(
+        self,
+        origin: str,
+        verifier_key: str,
+        genesis: Sequence[PendingEntry],
+        moment: datetime | Callable[[], datetime],
+        signer: Signer,
+        check: AppendCheck | None = None,
+    ) -> AppendResult:
+        """Write the metadata and the first entries in one transaction."""
+        ...
+
+    def append(
+        self,
+        pending: Sequence[PendingEntry],
+        moment: datetime | Callable[[], datetime],
+        signer: Signer,
+        check: AppendCheck | None = None,
+    ) -> AppendResult:
+        """Append entries and a signed checkpoint covering them, atomically."""
+        ...
+
+    def import_log(
+        self,
+        origin: str,
+        verifier_key: str,
+        chunks: Iterable[list[bytes]],
+        signer: Signer,
+        expected: Checkpoint,
+        decision_of: Callable[[Entry], tuple[str, str] | None],
+    ) -> tuple[Checkpoint, str]:
+        """Write a verified log's exact bytes into an empty store, then one checkpoint of it."""
+        ...
+
+    def bodies_from(self, start: int, chunk_entries: int = 4096) -> Iterator[bytes]: ...
+
+    def nodes(self, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
+        """Stored subtree hashes by (level, index); raises StorageError if any is missing."""
+        ...
+
+    def size(self) -> int: ...
+
+    def entry(self, seq: int) -> bytes | None: ...
+
+    def entry_chunks(self, chunk_entries: int = 4096, end: int | None = None) -> Iterator[Chunk]:
+        """(position, entry bytes, recorded leaf hashes) in stored order, a chunk at a time."""
+        ...
+
+    def snapshot(self) -> tuple[int, list[str]]:
+        """(number of entries by the highest seq, every checkpoint note), read consistently."""
+        ...
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest checkpoint, or None before genesis."""
+        ...
+
+    def decision_by_version(self, model: str, version: str) -> DecisionRef | None: ...
+
+    def decisions_by_prefix(self, prefix: str, limit: int = 2) -> list[DecisionRef]: ...
+
+    def decisions(
+        self, model: str | None = None, limit: int = 1000, after_seq: int = -1
+    ) -> list[DecisionRef]: ...

@@ -7,6 +7,9 @@ pair in an empty database (SQLite or PostgreSQL): it verifies everything before 
 anything, writes the entries' exact bytes, and ends with one checkpoint of the whole tree
 signed by the ledger's own key. Ed25519 signatures are deterministic, so that checkpoint is
 byte for byte the one the backup carried.
+
+Both take any ``ports.LogStore``; opening the database (by URL, on either backend) is the
+caller's business (``cli/db_cmds.py``).
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line, write_export
 from ledger.tlog.note import Signer, Verifier
-from services.service import GENESIS_KIND, verify_export_file, verify_export_meaning
-from store.ledger_store import LedgerStore
+from services.ports import LogStore
+from services.setup import GENESIS_KIND
+from services.verification import verify_export_file, verify_export_meaning
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def _decision_of(entry: Entry) -> tuple[str, str] | None:
 
 
 def import_export(
-    store: LedgerStore,
+    store: LogStore,
     path: Path,
     checkpoint_note: str,
     signer: Signer,
@@ -86,24 +90,12 @@ def import_export(
     entries than the export holds, and a database that already holds a ledger.
     """
     origin, verifier_key = export_genesis(path)
-    if signer.name != origin:
-        raise InputError(f"the signing key is for {signer.name!r}; the export's ledger is {origin!r}")
-    if signer.verifier_key != verifier_key:
-        raise InputError(
-            f"the signing key ({signer.verifier_key}) is not the key the export's ledger was created "
-            f"with ({verifier_key}); an import re-signs the ledger's checkpoint, so it needs that key"
-        )
+    _check_ledger_key(signer, origin, verifier_key)
     if store.is_initialized():  # checked again inside the import's transaction
         raise AlreadyInitializedError(f"{store.url} already holds a ledger; import needs an empty database")
     verified = verify_export_file(path, checkpoint_note, verifier_key, workers=workers, progress=progress)
     given = Checkpoint.open(checkpoint_note, Verifier.parse(verifier_key))
-    if given.size != verified.size:
-        raise VerificationError(
-            f"the checkpoint covers {given.size} entries but the export holds {verified.size}; an import "
-            "needs the signed checkpoint of the whole export (`rledger db backup` writes the pair)",
-            expected=str(verified.size),
-            actual=str(given.size),
-        )
+    _check_whole_export(given, verified.size)
     state = verify_export_meaning(path)
     try:
         with path.open("rb") as source:
@@ -116,8 +108,34 @@ def import_export(
     )
 
 
-def write_backup(store: LedgerStore, out: Path, checkpoint_out: Path) -> BackupResult:
-    """Write the latest checkpoint and exactly the entries it covers (appends may carry on)."""
+def _check_ledger_key(signer: Signer, origin: str, verifier_key: str) -> None:
+    """An import re-signs the checkpoint, so it needs the key the genesis entry records."""
+    if signer.name != origin:
+        raise InputError(f"the signing key is for {signer.name!r}; the export's ledger is {origin!r}")
+    if signer.verifier_key != verifier_key:
+        raise InputError(
+            f"the signing key ({signer.verifier_key}) is not the key the export's ledger was created "
+            f"with ({verifier_key}); an import re-signs the ledger's checkpoint, so it needs that key"
+        )
+
+
+def _check_whole_export(given: Checkpoint, exported: int) -> None:
+    if given.size != exported:
+        raise VerificationError(
+            f"the checkpoint covers {given.size} entries but the export holds {exported}; an import "
+            "needs the signed checkpoint of the whole export (`rledger db backup` writes the pair)",
+            expected=str(exported),
+            actual=str(given.size),
+        )
+
+
+def write_backup(store: LogStore, out: Path, checkpoint_out: Path) -> BackupResult:
+    """Write the latest checkpoint and exactly the entries it covers (appends may carry on).
+
+    Raises LedgerError before genesis, StorageError if fewer entries are read than the
+    checkpoint covers, InputError if a file cannot be written; on any failure neither file
+    is left behind.
+    """
     latest = store.latest_checkpoint()
     if latest is None:
         raise LedgerError("the ledger has no checkpoint yet; nothing to back up")
@@ -131,18 +149,16 @@ def write_backup(store: LedgerStore, out: Path, checkpoint_out: Path) -> BackupR
     def checkpoint(handle: BinaryIO) -> None:
         handle.write(note.encode())
 
+    _write_all([(out, entries), (checkpoint_out, checkpoint)])
+    return BackupResult(size, note)
+
+
+def _write_all(files: list[tuple[Path, Callable[[BinaryIO], None]]]) -> None:
+    """Write each file in turn, atomically; if any fails, remove those already written."""
     written: list[Path] = []
     try:
-        for target, write in ((out, entries), (checkpoint_out, checkpoint)):
-            partial = target.with_name(target.name + ".partial")
-            try:
-                with partial.open("wb") as handle:
-                    write(handle)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                partial.replace(target)  # readers never see a half-written file
-            finally:
-                partial.unlink(missing_ok=True)
+        for target, write in files:
+            _write_atomically(target, write)
             written.append(target)
     except OSError as exc:
         for path in written:
@@ -152,4 +168,16 @@ def write_backup(store: LedgerStore, out: Path, checkpoint_out: Path) -> BackupR
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    return BackupResult(size, note)
+
+
+def _write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write and fsync ``target.partial``, then rename it: readers never see a half-written file."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

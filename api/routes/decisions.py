@@ -28,7 +28,7 @@ from governance.state import DecisionState
 from governance.verdict import release_verdict
 from ledger.errors import DuplicateDecisionError, InputError
 from ledger.tlog.entry import Entry, format_time
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 
 router = APIRouter(
     prefix="/v1/decisions",
@@ -84,7 +84,7 @@ def submit(
             return JSONResponse(seen[1], status_code=seen[0])
     data = body.model_dump(exclude={"signature"}, exclude_none=True)
     try:
-        recorded = service.submit_decision(
+        recorded = service.decisions.submit(
             data, caller.name, None, token_id=caller.token_id, signature=body.signature
         )
     except DuplicateDecisionError:
@@ -150,12 +150,12 @@ def get_decision(decision_id: str, service: ServiceDep, caller: CallerDep) -> De
 
 @router.get("/{decision_id}/status", response_model=DecisionStatus, summary="What is missing, and from whom")
 def status(decision_id: str, service: ServiceDep, caller: CallerDep) -> Any:
-    return service.status(decision_id)
+    return service.decisions.status(decision_id)
 
 
 @router.get("/{decision_id}/replay", summary="Re-evaluate from the ledger alone")
 def replay(decision_id: str, service: ServiceDep, caller: CallerDep) -> dict[str, Any]:
-    return service.replay(decision_id)
+    return service.decisions.replay(decision_id)
 
 
 @router.post(
@@ -174,7 +174,7 @@ def approve(
         raise Forbidden(f"the statement is {body.approver}'s; you are {caller.name}")
     if body.decision != service.resolve(decision_id).leaf_hex:
         raise Forbidden("the statement was signed for another decision")
-    return _entry(service.append_statement("release.approval", body.model_dump()))
+    return _entry(service.governed.append_statement("release.approval", body.model_dump()))
 
 
 @router.post(
@@ -182,7 +182,7 @@ def approve(
 )
 def canary_start(decision_id: str, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require_writer()
-    return _entry(service.start_canary(decision_id, caller.name, None, token_id=caller.token_id))
+    return _entry(service.lifecycle.start_canary(decision_id, caller.name, None, token_id=caller.token_id))
 
 
 @router.post(
@@ -192,7 +192,7 @@ def canary_result(
     decision_id: str, body: CanaryResult, service: ServiceDep, caller: CallerDep
 ) -> RecordedEntry:
     caller.require_writer()
-    entry = service.record_canary(
+    entry = service.lifecycle.record_canary(
         decision_id, body.verdict == "pass", dict(body.summary), caller.name, None, token_id=caller.token_id
     )
     return _entry(entry)
@@ -201,7 +201,7 @@ def canary_result(
 @router.post("/{decision_id}/promote", status_code=201, response_model=RecordedEntry, summary="Promote")
 def promote(decision_id: str, body: Promotion, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require_writer()
-    entry = service.promote(
+    entry = service.lifecycle.promote(
         decision_id,
         caller.name,
         None,
@@ -215,7 +215,7 @@ def promote(decision_id: str, body: Promotion, service: ServiceDep, caller: Call
 @router.post("/{decision_id}/rollback", status_code=201, response_model=RecordedEntry, summary="Roll back")
 def rollback(decision_id: str, body: Rollback, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require_writer()
-    entry = service.rollback(
+    entry = service.lifecycle.rollback(
         decision_id, body.to_version, body.reason, caller.name, None, token_id=caller.token_id
     )
     return _entry(entry)

@@ -31,7 +31,7 @@ def _recorded(entry: Entry) -> RecordedEntry:
 def add(body: NewIdentity, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require(ADMIN)
     return _recorded(
-        service.add_identity(
+        service.identities.add(
             body.name, body.roles, body.public_key, caller.name, None, token_id=caller.token_id
         )
     )
@@ -42,13 +42,15 @@ def add(body: NewIdentity, service: ServiceDep, caller: CallerDep) -> RecordedEn
 )
 def rotate(name: Name, body: KeyRotation, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require(ADMIN)
-    return _recorded(service.rotate_key(name, body.public_key, caller.name, None, token_id=caller.token_id))
+    return _recorded(
+        service.identities.rotate_key(name, body.public_key, caller.name, None, token_id=caller.token_id)
+    )
 
 
 @router.post("/{name}/revoke", status_code=201, response_model=RecordedEntry, summary="Revoke a person")
 def revoke(name: Name, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require(ADMIN)
-    return _recorded(service.revoke_identity(name, caller.name, None, token_id=caller.token_id))
+    return _recorded(service.identities.revoke(name, caller.name, None, token_id=caller.token_id))
 
 
 @router.get("/me", summary="Who the token belongs to, and their roles")

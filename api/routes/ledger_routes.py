@@ -25,7 +25,7 @@ Size = Annotated[int, Query(ge=1, le=2**40)]
     "/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint (C2SP note)"
 )
 def checkpoint(service: ServiceDep, caller: CallerDep) -> str:
-    return service.latest_checkpoint()
+    return service.log.latest_checkpoint()
 
 
 @router.get(
@@ -44,7 +44,7 @@ def entry(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
 ) -> Response:
     """Entries never change, so the ETag (the entry's leaf hash) is valid forever."""
-    data = service.entry(index)
+    data = service.log.entry(index)
     etag = f'"{leaf_hash(data).hex()}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}
     if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
@@ -59,12 +59,12 @@ def inclusion(
     index: Annotated[int, Query(ge=0, le=2**40)],
     size: Size | None = None,
 ) -> InclusionProof:
-    return InclusionProof.model_validate(service.inclusion_proof(index, size))
+    return InclusionProof.model_validate(service.log.inclusion_proof(index, size))
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyProof, summary="Consistency proof (RFC 9162)")
 def consistency(service: ServiceDep, caller: CallerDep, old: Size, new: Size) -> ConsistencyProof:
-    return ConsistencyProof.model_validate(service.consistency_proof(old, new))
+    return ConsistencyProof.model_validate(service.log.consistency_proof(old, new))
 
 
 @router.get(

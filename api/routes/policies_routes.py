@@ -38,7 +38,7 @@ def active(service: ServiceDep, caller: CallerDep) -> PolicyView:
 @router.post("", status_code=201, response_model=RecordedEntry, summary="Adopt a policy (admins)")
 def adopt(body: PolicyAdoption, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
     caller.require(ADMIN)
-    entry = service.adopt_policy(
+    entry = service.policies.adopt(
         load_policy_text(body.text, source="request"), caller.name, None, token_id=caller.token_id
     )
     return RecordedEntry(seq=entry.seq, hash=entry.leaf_hash.hex(), kind=entry.kind, time=entry.time)

@@ -1,12 +1,12 @@
 """Alembic migrations for the ledger's tables, on SQLite and PostgreSQL alike.
 
 They ship inside the package and run programmatically on a connection the caller owns
-(no alembic.ini): :meth:`store.ledger_store.LedgerStore.migrate` opens one write transaction,
+(no alembic.ini): :func:`store.database.migrate` opens one write transaction,
 takes the append lock, and runs every pending revision inside it, so a schema change lands
 whole or not at all, and never while an append is in flight.
 
 Revisions are plain DDL frozen at the time they were written; they never import the
-models in ``store.ledger_store``. tests/store/test_migrations.py checks that head matches them.
+models in ``store.schema``. tests/store/test_migrations.py checks that head matches them.
 """
 
 from __future__ import annotations

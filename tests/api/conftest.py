@@ -32,6 +32,6 @@ def api(team: Team) -> Iterator[Api]:
     tokens = {}
     for name in [ADMIN, *TEAM]:
         expires = team.clock.at + timedelta(days=30)
-        tokens[name], _ = team.service.issue_token(name, expires, ADMIN, team.key(ADMIN))
+        tokens[name], _ = team.service.tokens.issue(name, expires, ADMIN, team.key(ADMIN))
     with TestClient(create_app(team.service), raise_server_exceptions=False) as client:
         yield Api(team, client, tokens)

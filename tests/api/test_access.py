@@ -120,9 +120,9 @@ def test_an_auditor_writes_nothing(api: Api, method: str, path: str, body: Any) 
 def test_expired_revoked_and_forged_tokens(api: Api) -> None:
     submit(api, "03-support-summarizer-1.3.yaml")
     team = api.team
-    short, _ = team.service.issue_token(RITA, team.clock.at + timedelta(minutes=5), RITA, team.key(RITA))
-    revoked, entry = team.service.issue_token(RITA, None, RITA, team.key(RITA))
-    team.service.revoke_token(entry.payload["token_id"], RITA, team.key(RITA))
+    short, _ = team.service.tokens.issue(RITA, team.clock.at + timedelta(minutes=5), RITA, team.key(RITA))
+    revoked, entry = team.service.tokens.issue(RITA, None, RITA, team.key(RITA))
+    team.service.tokens.revoke(entry.payload["token_id"], RITA, team.key(RITA))
     team.clock.at += timedelta(hours=1)
     path = "/v1/decisions/support-summarizer@1.3/promote"
     token_id = api.tokens[RITA].split("_")[1]

@@ -25,7 +25,7 @@ from api.app import create_app
 from ledger.errors import LedgerError
 from ledger.scoring.input import json_ready, load_decision_file, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
@@ -186,9 +186,9 @@ def _ledger(db: Path) -> tuple[LedgerService, LedgerStore, dict[str, Ed25519Sign
         for n, name in enumerate([ADMIN, *TEAM])
     }
     service = LedgerService(store, clock, Ed25519Signer.generate(ORIGIN, _seed(1)))
-    service.initialize(ORIGIN, ADMIN, keys[ADMIN])
+    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
     for name, roles in TEAM.items():
-        service.add_identity(
+        service.identities.add(
             name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
         )
     return service, store, keys
@@ -199,7 +199,7 @@ def doors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
     directory = tmp_path_factory.mktemp("doors")
     cli_service, cli_store, keys = _ledger(directory / "cli.db")
     api_service, api_store, api_keys = _ledger(directory / "api.db")
-    token, _ = api_service.issue_token(
+    token, _ = api_service.tokens.issue(
         ALICE, datetime(2026, 11, 24, tzinfo=UTC) + timedelta(days=30), ADMIN, api_keys[ADMIN]
     )
     with TestClient(create_app(api_service), raise_server_exceptions=False) as client:
@@ -303,7 +303,7 @@ def _through_the_cli(doors: Doors, content: bytes) -> tuple[str, Any]:
     path.write_bytes(content)
     try:
         data = load_decision_file(path)  # what `rledger decision submit FILE` does, then submits
-        recorded = doors.cli_service.submit_decision(data, ALICE, doors.alice_key)
+        recorded = doors.cli_service.decisions.submit(data, ALICE, doors.alice_key)
     except LedgerError as exc:
         return "refused", str(exc).replace(f"decision file {path}", "<document>")
     payload = recorded.entry.payload

@@ -55,7 +55,7 @@ def test_entries_checkpoint_proofs_and_export(api: Api) -> None:
     submit(api, "01-support-summarizer-1.1.yaml")
     h = api.headers(ERIN)
     note = api.client.get("/v1/checkpoint", headers=h).text
-    checkpoint = Checkpoint.open(note, api.team.service.verifier())
+    checkpoint = Checkpoint.open(note, api.team.service.log.verifier())
     entry = api.client.get("/v1/entries/3", headers=h)
     assert entry.status_code == 200 and entry.content == api.team.store.entry(3)
     etag = entry.headers["etag"]
@@ -156,8 +156,8 @@ def test_concurrent_submissions_and_approvals(api: Api) -> None:
     for t in threads:
         t.join()
     assert failures == []
-    result = api.team.service.verify()
-    api.team.service.verify_meaning()
+    result = api.team.service.verification.verify()
+    api.team.service.verification.verify_meaning()
     assert result.size == before + len(acknowledged) == before + 24
     seqs = sorted(item["seq"] for item in acknowledged)
     assert seqs == list(range(before, before + 24))

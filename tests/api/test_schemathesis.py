@@ -34,7 +34,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseOpenAPI
     from datetime import UTC, datetime
 
     from ledger.tlog.note import Ed25519Signer
-    from services.service import LedgerService
+    from services.ledger_service import LedgerService
     from services.settings import sqlite_url
     from store.ledger_store import LedgerStore
     from tests.governance.conftest import ORIGIN, SteppingClock
@@ -47,13 +47,13 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseOpenAPI
         for n, name in enumerate([ADMIN, *TEAM])
     }
     service = LedgerService(store, clock, Ed25519Signer.generate(ORIGIN, _seed(1)))
-    service.initialize(ORIGIN, ADMIN, keys[ADMIN])
+    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
     for name, roles in TEAM.items():
-        service.add_identity(
+        service.identities.add(
             name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
         )
     # An admin token: every operation is reachable, so the fuzzer meets the deepest code paths.
-    _state["token"], _ = service.issue_token(ADMIN, clock.at + timedelta(days=1), ADMIN, keys[ADMIN])
+    _state["token"], _ = service.tokens.issue(ADMIN, clock.at + timedelta(days=1), ADMIN, keys[ADMIN])
     Team(service, store, clock, keys, db, keys[ADMIN]).submit("01-support-summarizer-1.1.yaml")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service))
     yield schema

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from ledger.clock import SystemClock
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.api.servers import free_port
@@ -119,8 +119,8 @@ def test_killing_the_server_mid_request_loses_no_acknowledged_decision(tmp_path:
         store = LedgerStore.open(sqlite_url(home / "ledger.db"))
         try:
             service = LedgerService(store, SystemClock())
-            service.verify()
-            state = service.verify_meaning()
+            service.verification.verify()
+            state = service.verification.verify_meaning()
             present = {d.version for d in state.decisions.values()}
         finally:
             store.close()

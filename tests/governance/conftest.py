@@ -14,7 +14,7 @@ import pytest
 
 from ledger.scoring.input import parse_decision_text
 from ledger.tlog.note import Ed25519Signer
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
@@ -58,7 +58,7 @@ class Team:
     def submit(self, filename: str, **override: Any) -> str:
         text = (resources.files("cli.demo") / filename).read_text()
         data = {**parse_decision_text(text), **override}
-        recorded = self.service.submit_decision(data, data["requested_by"], self.keys[data["requested_by"]])
+        recorded = self.service.decisions.submit(data, data["requested_by"], self.keys[data["requested_by"]])
         return f"{recorded.ref.model}@{recorded.ref.version}"
 
     def key(self, name: str) -> Ed25519Signer:
@@ -84,9 +84,9 @@ def team(tmp_path: Path) -> Iterator[Team]:
     store = LedgerStore.open(sqlite_url(db))
     clock = SteppingClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # a Tuesday, no freeze
     service = LedgerService(store, clock, ledger_key)
-    service.initialize(ORIGIN, ADMIN, keys[ADMIN])
+    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
     for name, roles in TEAM.items():
-        service.add_identity(
+        service.identities.add(
             name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
         )
     yield Team(service, store, clock, keys, db, ledger_key)

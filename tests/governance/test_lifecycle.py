@@ -12,8 +12,9 @@ from cli.demo import tamper
 from ledger.clock import FixedClock
 from ledger.errors import VerificationError
 from policies.loader import default_policy_path, load_default_policy, load_policy_text
-from services.service import LedgerService, verify_export_meaning
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
+from services.verification import verify_export_meaning
 from store.ledger_store import LedgerStore
 from tests.governance.conftest import ADMIN, Team
 
@@ -24,21 +25,21 @@ ALICE, BOB, CAROL, DAVE = "alice@example.com", "bob@example.com", "carol@example
 
 def test_break_glass_stays_open_until_the_retrospective_approval(team: Team) -> None:
     ref = team.submit("05-claims-assistant-2.0.yaml")
-    team.service.approve(ref, BOB, team.key(BOB))
-    team.service.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="regulator deadline")
-    status = team.service.status(ref)
+    team.service.lifecycle.approve(ref, BOB, team.key(BOB))
+    team.service.lifecycle.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="regulator deadline")
+    status = team.service.decisions.status(ref)
     assert status["phase"] == "promoted" and status["break_glass"]
     assert any("retrospective approval from compliance" in item for item in status["open_items"])
     team.clock.at = team.clock.at.replace(day=team.clock.at.day + 2)
-    assert any("OVERDUE" in item for item in team.service.status(ref)["open_items"])
-    team.service.approve(ref, CAROL, team.key(CAROL), comment="reviewed after the fact")
-    assert team.service.status(ref)["open_items"] == []
+    assert any("OVERDUE" in item for item in team.service.decisions.status(ref)["open_items"])
+    team.service.lifecycle.approve(ref, CAROL, team.key(CAROL), comment="reviewed after the fact")
+    assert team.service.decisions.status(ref)["open_items"] == []
 
 
 def test_break_glass_needs_a_reason(team: Team) -> None:
     ref = team.submit("05-claims-assistant-2.0.yaml")
     with pytest.raises(Exception, match="needs a reason"):
-        team.service.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="  ")
+        team.service.lifecycle.promote(ref, DAVE, team.key(DAVE), break_glass=True, reason="  ")
 
 
 def test_replay_reproduces_every_recorded_outcome(team: Team) -> None:
@@ -51,7 +52,7 @@ def test_replay_reproduces_every_recorded_outcome(team: Team) -> None:
         )
     ]
     for ref in refs:
-        result = team.service.replay(ref)
+        result = team.service.decisions.replay(ref)
         assert result["identical"], result
         assert result["recorded_sha256"] == result["replayed_sha256"]
 
@@ -79,26 +80,26 @@ def test_policy_diff_lists_exactly_the_changed_decisions(team: Team) -> None:
     old = load_default_policy()
     # A green margin of 10 turns 1.4 (109.25) yellow and touches nothing else.
     new = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "3"))
-    changed = team.service.policy_diff(old, new)
+    changed = team.service.policies.diff(old, new)
     assert [c["decision"] for c in changed] == [refs["04-support-summarizer-1.4.yaml"]]
     assert changed[0]["changes"] == {"band": {"old": "green", "new": "yellow"}}
-    assert team.service.policy_diff(old, old) == []
+    assert team.service.policies.diff(old, old) == []
 
 
 def test_adopting_a_new_policy_never_changes_a_past_decision(team: Team) -> None:
     ref = team.submit("04-support-summarizer-1.4.yaml")
-    before = team.service.decision(ref).entry.payload
+    before = team.service.decisions.get(ref).entry.payload
     stricter = load_policy_text(_policy_with("green_margin: 5", "green_margin: 10", "3"))
-    team.service.adopt_policy(stricter, ADMIN, team.key(ADMIN))
-    assert team.service.decision(ref).entry.payload == before
-    assert team.service.replay(ref)["identical"]
-    assert team.service.replay(ref)["outcome"]["band"] == "green"
+    team.service.policies.adopt(stricter, ADMIN, team.key(ADMIN))
+    assert team.service.decisions.get(ref).entry.payload == before
+    assert team.service.decisions.replay(ref)["identical"]
+    assert team.service.decisions.replay(ref)["outcome"]["band"] == "green"
     later = team.submit(
         "04-support-summarizer-1.4.yaml", version="1.4.1", artifact_digest="sha256:" + "41" * 32
     )
-    assert team.service.decision(later).assessment["band"] == "yellow"
-    assert team.service.status(later)["phase"] == "approved"
-    team.service.verify_meaning()
+    assert team.service.decisions.get(later).assessment["band"] == "yellow"
+    assert team.service.decisions.status(later)["phase"] == "approved"
+    team.service.verification.verify_meaning()
 
 
 def test_reusing_a_policy_version_with_other_text_is_refused(team: Team) -> None:
@@ -106,31 +107,31 @@ def test_reusing_a_policy_version_with_other_text_is_refused(team: Team) -> None
         default_policy_path().read_text().replace("green_margin: 5", "green_margin: 6")
     )
     with pytest.raises(Exception, match="bump the version"):
-        team.service.adopt_policy(changed, ADMIN, team.key(ADMIN))
+        team.service.policies.adopt(changed, ADMIN, team.key(ADMIN))
 
 
 def _full_story(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
-    team.service.approve(ref, BOB, team.key(BOB))
-    team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.service.lifecycle.approve(ref, BOB, team.key(BOB))
+    team.service.lifecycle.start_canary(ref, ALICE, team.key(ALICE))
     team.clock.advance(timedelta(hours=24))  # the medium tier's canary window
-    team.service.record_canary(
+    team.service.lifecycle.record_canary(
         ref,
         True,
         {"error_rate": "0.01", "p99_latency_ms": "900", "live_index": "104"},
         ALICE,
         team.key(ALICE),
     )
-    team.service.promote(ref, RITA, team.key(RITA))
+    team.service.lifecycle.promote(ref, RITA, team.key(RITA))
 
 
 def test_verification_of_meaning_passes_on_an_honest_ledger(team: Team, tmp_path: Path) -> None:
     _full_story(team)
-    state = team.service.verify_meaning()
+    state = team.service.verification.verify_meaning()
     assert len(state.decisions) == 1
     export = tmp_path / "export.jsonl"
     with export.open("wb") as out:
-        team.service.export(out)
+        team.service.log.export(out)
     assert len(verify_export_meaning(export).decisions) == 1
 
 
@@ -142,9 +143,9 @@ def test_operator_forgery_is_caught_even_with_resigned_checkpoints(team: Team, t
     store = LedgerStore.open(sqlite_url(forged))
     service = LedgerService(store, FixedClock(datetime(2026, 11, 30, tzinfo=UTC)))
     try:
-        assert service.verify().size > seq  # the chain and the re-signed checkpoint are fine
+        assert service.verification.verify().size > seq  # the chain and the re-signed checkpoint are fine
         with pytest.raises(VerificationError) as caught:
-            service.verify_meaning()
+            service.verification.verify_meaning()
         assert caught.value.index == seq
         assert "does not verify under bob@example.com's registered key" in str(caught.value)
     finally:
@@ -160,7 +161,7 @@ def test_a_tampered_copy_still_fails_structurally(team: Team, tmp_path: Path) ->
     store = LedgerStore.open(sqlite_url(copy))
     try:
         with pytest.raises(VerificationError) as caught:
-            LedgerService(store, FixedClock(datetime(2026, 11, 30, tzinfo=UTC))).verify()
+            LedgerService(store, FixedClock(datetime(2026, 11, 30, tzinfo=UTC))).verification.verify()
         assert caught.value.index == 9
     finally:
         store.close()

@@ -16,8 +16,8 @@ from ledger.clock import FixedClock, SystemClock, clock_from_environment
 from ledger.errors import DecisionInputError, InputError, RefusedError
 from ledger.scoring.input import parse_request
 from ledger.tlog.entry import parse_time
+from services.ledger_service import LedgerService
 from services.ports import PendingEntry
-from services.service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.governance.conftest import Team
@@ -50,7 +50,7 @@ def test_a_future_instant_is_refused_naming_the_field(team: Team, section: str, 
     data = parse_decision_text(text)
     data[section] = {**data[section], name: future}
     with pytest.raises(DecisionInputError) as caught:
-        team.service.submit_decision(data, ALICE, team.key(ALICE))
+        team.service.decisions.submit(data, ALICE, team.key(ALICE))
     assert caught.value.field == f"{section}.{name}"
     assert "is in the future" in str(caught.value) and future in str(caught.value)
     assert team.snapshot() == before  # a refused append leaves the ledger as it was
@@ -59,7 +59,7 @@ def test_a_future_instant_is_refused_naming_the_field(team: Team, section: str, 
 def test_an_instant_within_the_documented_skew_is_accepted(team: Team) -> None:
     near = (_now(team) + CLOCK_SKEW - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ref = team.submit("01-support-summarizer-1.1.yaml", evidence={"eval_suite": "v7", "evaluated_at": near})
-    assert team.service.status(ref)["phase"] == "pending_approval"
+    assert team.service.decisions.status(ref)["phase"] == "pending_approval"
 
 
 def test_the_meaning_pass_refuses_a_future_instant_the_service_did_not_check(team: Team) -> None:
@@ -73,39 +73,39 @@ def test_the_meaning_pass_refuses_a_future_instant_the_service_did_not_check(tea
     record = record_for(team.service.state().active_policy, request)
     payload = sign_statement("release.decision", record, team.key(ALICE))
     with pytest.raises(RefusedError, match=r"rollback\.rehearsed_at: 2099-03-01T00:00:00Z is in the future"):
-        team.service._governed_append(
+        team.service.governed.append(
             [PendingEntry("release.decision", payload, (request.model, request.version))]
         )
 
 
 def test_a_canary_result_inside_the_window_is_refused_with_when_it_may_be_recorded(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
-    team.service.approve(ref, BOB, team.key(BOB))
-    team.service.start_canary(ref, ALICE, team.key(ALICE))
+    team.service.lifecycle.approve(ref, BOB, team.key(BOB))
+    team.service.lifecycle.start_canary(ref, ALICE, team.key(ALICE))
     started = _now(team)  # the stepping clock's last reading: the canary_started entry's time
     before = team.snapshot()
     team.clock.advance(timedelta(seconds=7))
     with pytest.raises(RefusedError) as caught:
-        team.service.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
+        team.service.lifecycle.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
     assert caught.value.rule == "tiers.medium.rollout.canary_window_hours"
     opens = (started + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert f"a result may be recorded from {opens}" in str(caught.value)
     assert team.snapshot() == before
     team.clock.advance(timedelta(hours=24))
-    team.service.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
-    assert team.service.status(ref)["phase"] == "canary_passed"
+    team.service.lifecycle.record_canary(ref, True, CANARY, ALICE, team.key(ALICE))
+    assert team.service.decisions.status(ref)["phase"] == "canary_passed"
 
 
 def test_one_fast_clock_does_not_lock_out_the_others(team: Team) -> None:
     """A writer whose clock ran ahead appends; correct clocks then append at that time, not fail."""
     ahead = datetime(2027, 6, 1, tzinfo=UTC)
     fast = LedgerService(team.store, FixedClock(ahead), team.ledger_key)
-    fast.approve(team.submit("01-support-summarizer-1.1.yaml"), BOB, team.key(BOB))
+    fast.lifecycle.approve(team.submit("01-support-summarizer-1.1.yaml"), BOB, team.key(BOB))
     ref = team.submit("02-support-summarizer-1.2.yaml")  # the team's clock is in November 2026
     recorded = team.service.state().decision(team.service.resolve(ref).leaf_hex).time
     assert recorded == ahead  # raised to the newest entry's time, never before it
-    assert team.service.verify().size == team.store.size()
-    team.service.verify_meaning()
+    assert team.service.verification.verify().size == team.store.size()
+    team.service.verification.verify_meaning()
 
 
 class _FastSystemClock(SystemClock):
@@ -119,7 +119,7 @@ def test_postgresql_takes_the_database_servers_clock(postgres_url: str, team: Te
     store = LedgerStore.open(postgres_url)
     try:
         service = LedgerService(store, _FastSystemClock(), team.ledger_key)
-        service.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
+        service.setup.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
         recorded = parse_time(_genesis_time(store))
         with store.engine.connect() as conn:  # the server's clock, not this process's (CI fakes it)
             server_now = conn.execute(select(func.now())).scalar_one()
@@ -138,7 +138,7 @@ def test_sqlite_takes_the_given_clock(tmp_path: Path, team: Team) -> None:
     store = LedgerStore.open(sqlite_url(tmp_path / "other.db"))
     try:
         service = LedgerService(store, _FastSystemClock(), team.ledger_key)
-        service.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
+        service.setup.initialize(team.ledger_key.name, "admin@example.com", team.key("admin@example.com"))
         recorded = parse_time(_genesis_time(store))
         assert recorded - datetime.now(UTC) > timedelta(days=364)
     finally:
@@ -168,7 +168,7 @@ def test_without_rledger_clock_the_system_clock_is_used() -> None:
 
 def test_a_format_1_ledger_keeps_verifying(tmp_path: Path) -> None:
     """The frozen format-1 vectors hold a canary result one minute after its start: legal then."""
-    from services.service import verify_export_file, verify_export_meaning
+    from services.verification import verify_export_file, verify_export_meaning
 
     export = tmp_path / "export.jsonl"
     shutil.copyfile(VECTORS_V1 / "export.jsonl", export)
@@ -205,7 +205,7 @@ def test_an_instant_whose_utc_form_leaves_the_calendar_is_bad_input(team: Team, 
     data = parse_decision_text(text)
     data["rollback"] = {**data["rollback"], "rehearsed_at": instant}
     with pytest.raises(DecisionInputError) as caught:
-        team.service.submit_decision(data, ALICE, team.key(ALICE))
+        team.service.decisions.submit(data, ALICE, team.key(ALICE))
     assert caught.value.field == "rollback.rehearsed_at"
     assert "outside the years 0001 to 9999" in str(caught.value)
 

@@ -27,7 +27,7 @@ FAILED_GATE_FILE = "06-support-summarizer-1.5.yaml"  # jailbreak_resistance 0.91
 
 
 def _status(team: Team, ref: str) -> dict[str, Any]:
-    return team.service.status(ref)
+    return team.service.decisions.status(ref)
 
 
 def _without_weight_rules() -> str:
@@ -72,7 +72,7 @@ def test_a_low_tier_release_without_approvals_is_auto_approved(team: Team) -> No
 def test_an_approved_release_that_needed_approval_says_approved(team: Team) -> None:
     ref = team.submit("02-support-summarizer-1.2.yaml")  # medium tier: one ml-lead approval
     assert _status(team, ref)["verdict"] == "awaiting approval"
-    team.service.approve(ref, "bob@example.com", team.key("bob@example.com"), comment="ok")
+    team.service.lifecycle.approve(ref, "bob@example.com", team.key("bob@example.com"), comment="ok")
     assert _status(team, ref)["verdict"] == "approved, not yet promoted"
 
 
@@ -133,8 +133,8 @@ def test_custom_weights_within_the_minimums_escalate_to_manual_approval(team: Te
     fired = {f["rule"]: f["outcome"] for f in payload["rules_fired"]}
     assert fired["scoring.weight_rules.custom"] == "escalated to tier high"
     # The escalation is part of the recorded evaluation: replay and full verification agree.
-    assert team.service.replay(ref)["identical"] is True
-    assert team.service.verify_meaning().decisions[status["hash"]].tier == "high"
+    assert team.service.decisions.replay(ref)["identical"] is True
+    assert team.service.verification.verify_meaning().decisions[status["hash"]].tier == "high"
 
 
 def test_a_profile_outside_the_workload_rule_is_refused(team: Team) -> None:

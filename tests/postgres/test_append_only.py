@@ -15,8 +15,9 @@ from sqlalchemy import make_url
 
 from cli.main import main
 from ledger.clock import SystemClock
-from services.service import LedgerService
-from store.ledger_store import LEDGER_TABLES, LedgerStore
+from services.ledger_service import LedgerService
+from store.ledger_store import LedgerStore
+from store.schema import LEDGER_TABLES
 from tests.conftest import PROJECT_ROOT, PostgresServer
 from tests.store.writer_process import Writer, build_ledger, record_decisions
 
@@ -91,7 +92,7 @@ def test_an_upsert_is_refused(ledger: str) -> None:
     assert _rows(ledger) == before
     store = LedgerStore.open(ledger)
     try:
-        assert LedgerService(store, SystemClock()).verify().size == 10
+        assert LedgerService(store, SystemClock()).verification.verify().size == 10
     finally:
         store.close()
 

@@ -34,7 +34,7 @@ from reports.metrics import delivery_metrics
 from reports.period import LAST_DAY, parse_period
 from reports.render import printable
 from reports.verify import normalize, verify_report
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
@@ -66,7 +66,7 @@ class Ledger:
     keys: dict[str, Ed25519Signer]
 
     def submit(self, data: dict[str, Any]) -> str:
-        recorded = self.service.submit_decision(data, REQUESTER, self.keys[REQUESTER])
+        recorded = self.service.decisions.submit(data, REQUESTER, self.keys[REQUESTER])
         return recorded.ref.leaf_hex
 
     def reports(self, leaf_hex: str, model: str) -> dict[str, bytes]:
@@ -95,9 +95,9 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     }
     store = LedgerStore.open(sqlite_url(tmp_path_factory.mktemp("any-decision") / "ledger.db"))
     service = LedgerService(store, SteppingClock(START), ledger_key)
-    service.initialize(ORIGIN, ADMIN, keys[ADMIN])
+    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
     for name, roles in TEAM.items():
-        service.add_identity(
+        service.identities.add(
             name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
         )
     yield Ledger(service, keys)
@@ -291,7 +291,7 @@ def test_the_fullest_decision_renders_verifies_and_shows_every_script(ledger: Le
     data = _unique(_fullest())
     leaf = ledger.submit(data)
     pdfs = ledger.reports(leaf, data["model"])
-    key = ledger.service.verifier_key()
+    key = ledger.service.log.verifier_key()
     for kind, pdf in pdfs.items():
         assert verify_report(pdf, key).report_type == kind
     release = pdfs["release"]
@@ -340,7 +340,7 @@ def test_audit_renders_a_period_with_a_decision_without_test_coverage(ledger: Le
     leaf = ledger.submit(data)
     when = _entry_time(ledger.service, ledger.service.resolve(leaf).seq)
     pdf = render(prepare_audit(ledger.service, parse_period("2026-01-01", "2026-12-31"), "no-coverage")).data
-    assert verify_report(pdf, ledger.service.verifier_key()).report_type == "audit"
+    assert verify_report(pdf, ledger.service.log.verifier_key()).report_type == "audit"
     text = normalize("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     assert normalize(f"no-coverage@{data['version']}") in text
     # The decision's own row names the factor it left out; delivery health counts it at its worst.

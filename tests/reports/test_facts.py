@@ -13,7 +13,7 @@ from reports.errors import ReportInputError
 from reports.facts import fold
 from reports.period import parse_period
 from reports.render import css_string
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.reports.conftest import Demo

@@ -185,7 +185,7 @@ def test_printed_figures_must_match_the_entries(demo: Demo, tmp_path: Path) -> N
     from ledger.clock import SystemClock
     from reports.generate import prepare_release
     from reports.render import PdfJob, write_pdf
-    from services.service import LedgerService
+    from services.ledger_service import LedgerService
     from services.settings import sqlite_url
     from store.ledger_store import LedgerStore
 
@@ -331,7 +331,7 @@ def test_a_long_export_reports_progress(demo: Demo) -> None:
     from ledger.clock import SystemClock
     from reports.generate import prepare_audit, render
     from reports.period import parse_period
-    from services.service import LedgerService
+    from services.ledger_service import LedgerService
     from services.settings import sqlite_url
     from store.ledger_store import LedgerStore
 

@@ -23,9 +23,9 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.merkle import verify_consistency
 from ledger.tlog.note import Ed25519Signer, Verifier
 from services.keys import write_private_key
+from services.ledger_service import LedgerService
 from services.ports import PendingEntry
 from services.restore import import_export, write_backup
-from services.service import LedgerService
 from store.ledger_store import LedgerStore
 from tests.store.writer_process import (
     ADMIN,
@@ -58,8 +58,8 @@ def _populate(url: str) -> None:
     store = LedgerStore.open(url)
     try:
         service = LedgerService(store, SystemClock(), ledger_key())
-        service.add_identity("bob@example.com", ["ml-lead"], MEMBER_PUBLIC, ADMIN, admin_key())
-        service.approve("support-summarizer@1.2", "bob@example.com", member_key())
+        service.identities.add("bob@example.com", ["ml-lead"], MEMBER_PUBLIC, ADMIN, admin_key())
+        service.lifecycle.approve("support-summarizer@1.2", "bob@example.com", member_key())
     finally:
         store.close()
 
@@ -88,17 +88,17 @@ def _snapshot(url: str) -> dict[str, object]:
     store = LedgerStore.open(url)
     try:
         service = LedgerService(store, SystemClock())
-        result = service.verify()
-        state = service.verify_meaning()
+        result = service.verification.verify()
+        state = service.verification.verify_meaning()
         size = result.size
         return {
             "entries": [b for _, blobs, _ in store.entry_chunks() for b in blobs],
             "root": result.root,
-            "note": service.latest_checkpoint(),
+            "note": service.log.latest_checkpoint(),
             "decisions": store.decisions(),
             "identities": sorted(state.identities),
-            "inclusion": [service.inclusion_proof(i, size) for i in (0, 5, size - 1)],
-            "consistency": [service.consistency_proof(old, size) for old in (1, 3, 7, size - 1)],
+            "inclusion": [service.log.inclusion_proof(i, size) for i in (0, 5, size - 1)],
+            "consistency": [service.log.consistency_proof(old, size) for old in (1, 3, 7, size - 1)],
             "meta": store.meta(),
         }
     finally:
@@ -159,14 +159,14 @@ def test_an_auditors_old_checkpoint_is_consistent_with_the_imported_ledger(
     store = LedgerStore.open(postgres_url)
     try:
         service = LedgerService(store, SystemClock())
-        verifier = service.verifier()
-        latest = Checkpoint.open(service.latest_checkpoint(), verifier)
+        verifier = service.log.verifier()
+        latest = Checkpoint.open(service.log.latest_checkpoint(), verifier)
         notes = [n for n in kept.values() if n is not None]
         assert len(notes) == 3
-        service.verify(extra_checkpoints=notes)
+        service.verification.verify(extra_checkpoints=notes)
         for note in notes:
             old = Checkpoint.open(note, verifier)
-            proof = service.consistency_proof(old.size, latest.size)
+            proof = service.log.consistency_proof(old.size, latest.size)
             hashes = [_b64(h) for h in proof["hashes"]]
             verify_consistency(old.size, latest.size, old.root, latest.root, hashes)
     finally:
@@ -184,15 +184,15 @@ def test_a_restore_older_than_a_published_checkpoint_fails_verification(
     writer.append("after-the-backup@example.com")
     writer.store.close()
     store = LedgerStore.open(_sqlite(db))
-    published = LedgerService(store, SystemClock()).latest_checkpoint()  # what auditors now hold
+    published = LedgerService(store, SystemClock()).log.latest_checkpoint()  # what auditors now hold
     store.close()
     _import(postgres_url, export, note)  # the restore, from before that checkpoint
     store = LedgerStore.open(postgres_url)
     try:
         service = LedgerService(store, SystemClock())
-        assert service.verify().size == 15
+        assert service.verification.verify().size == 15
         with pytest.raises(VerificationError, match="covers 16 entries but only 15 are present"):
-            service.verify(extra_checkpoints=[published])
+            service.verification.verify(extra_checkpoints=[published])
     finally:
         store.close()
 

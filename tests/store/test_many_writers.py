@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ledger.clock import SystemClock
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from store.ledger_store import LedgerStore
 from tests.store.writer_process import (
     ack_files,
@@ -59,7 +59,7 @@ def test_many_writers_write_one_history(ledger_url: str, tmp_path: Path) -> None
     assert result.checkpoints_checked == 1 + WRITERS * APPENDS
     store = LedgerStore.open(ledger_url)
     try:
-        identities = LedgerService(store, SystemClock()).verify_meaning().identities
+        identities = LedgerService(store, SystemClock()).verification.verify_meaning().identities
         assert len(identities) == 1 + WRITERS * APPENDS
     finally:
         store.close()

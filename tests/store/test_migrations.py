@@ -16,9 +16,11 @@ from sqlmodel import SQLModel
 from cli.main import main
 from ledger.clock import SystemClock
 from ledger.errors import NotInitializedError, StorageError
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from store import migrations
-from store.ledger_store import LEDGER_TABLES, LedgerStore, UnreachableDatabaseError
+from store.database import UnreachableDatabaseError
+from store.ledger_store import LedgerStore
+from store.schema import LEDGER_TABLES
 from tests.store.writer_process import ADMIN, ORIGIN, Writer, admin_key, build_ledger, ledger_key
 
 HEAD = migrations.head()
@@ -36,7 +38,7 @@ def test_init_runs_the_migrations(ledger_url: str) -> None:
     try:
         assert store.schema_revision() == HEAD
         assert store.migrate() == (HEAD, HEAD)  # nothing to do, and says so
-        assert LedgerService(store, SystemClock()).verify().size == 3
+        assert LedgerService(store, SystemClock()).verification.verify().size == 3
     finally:
         store.close()
 
@@ -46,7 +48,7 @@ def test_a_ledger_made_at_the_first_migration_upgrades_to_head_and_verifies(ledg
     try:
         assert store.migrate("0001") == (None, "0001")
         store.create_schema = lambda: None  # type: ignore[method-assign]  # keep it at 0001 while writing
-        LedgerService(store, SystemClock(), ledger_key()).initialize(ORIGIN, ADMIN, admin_key())
+        LedgerService(store, SystemClock(), ledger_key()).setup.initialize(ORIGIN, ADMIN, admin_key())
         writer = Writer(ledger_url)
         writer.store.create_schema = lambda: None  # type: ignore[method-assign]
         for number in range(5):
@@ -60,12 +62,12 @@ def test_a_ledger_made_at_the_first_migration_upgrades_to_head_and_verifies(ledg
     try:
         assert store.migrate() == ("0001", HEAD)
         service = LedgerService(store, SystemClock())
-        assert service.verify().size == 8
-        assert len(service.verify_meaning().identities) == 6
+        assert service.verification.verify().size == 8
+        assert len(service.verification.verify_meaning().identities) == 6
         writer = Writer(ledger_url)
         writer.append("after-upgrade@example.com")
         writer.store.close()
-        assert service.verify().size == 9
+        assert service.verification.verify().size == 9
     finally:
         store.close()
 
@@ -130,7 +132,7 @@ def test_a_database_made_before_migrations_existed_is_adopted(tmp_path: Path) ->
         # that an older API had created at start-up)
         assert migrations.LEGACY_REVISION == "0002"
         assert store.schema_revision() == HEAD
-        assert LedgerService(store, SystemClock()).verify().size == 3
+        assert LedgerService(store, SystemClock()).verification.verify().size == 3
     finally:
         store.close()
     conn = sqlite3.connect(tmp_path / "ledger.db")

@@ -37,10 +37,11 @@ from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import frontier_ids, leaf_hash, verify_consistency, verify_inclusion
 from ledger.tlog.note import Ed25519Signer
 from services.keys import PERSONAL_KEY_NAME
+from services.ledger_service import LedgerService
 from services.ports import PendingEntry
-from services.service import LedgerService
 from services.settings import sqlite_url
-from store.ledger_store import LEDGER_TABLES, LEVEL_SHIFT, LedgerStore
+from store.ledger_store import LedgerStore
+from store.schema import LEDGER_TABLES, LEVEL_SHIFT
 
 ORIGIN = "tamper-tests.example/release-ledger"
 ADMIN = "admin@example.com"
@@ -91,15 +92,15 @@ def open_service(db: Path, start: datetime = START) -> Iterator[LedgerService]:
 
 
 def submit(service: LedgerService, data: dict[str, Any]) -> Any:
-    return service.submit_decision(data, SUBMITTER, person_key(SUBMITTER))
+    return service.decisions.submit(data, SUBMITTER, person_key(SUBMITTER))
 
 
 def build(db: Path, count: int) -> None:
     with open_service(db) as service:
         admin = person_key(ADMIN)
-        service.initialize(ORIGIN, ADMIN, admin)
+        service.setup.initialize(ORIGIN, ADMIN, admin)
         public = base64.b64encode(person_key(SUBMITTER).public_key).decode()
-        service.add_identity(SUBMITTER, ["submitter"], public, ADMIN, admin)
+        service.identities.add(SUBMITTER, ["submitter"], public, ADMIN, admin)
         for data in decisions(count):
             submit(service, data)
 
@@ -154,13 +155,13 @@ def home(template: Path, tmp_path: Path) -> Path:
 
 def test_untouched_ledger_verifies(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_service(home / "ledger.db") as service:
-        result = service.verify()
+        result = service.verification.verify()
         assert result.size == SIZE
         assert result.checkpoints_checked == len(CHECKPOINT_SIZES)  # one per append transaction
         assert result.uncovered == 0
         assert service.store.decision_count() == NUM_DECISIONS
-        assert len(service.verify_meaning().decisions) == NUM_DECISIONS
-        notes = [Checkpoint.open(n, service.verifier()) for n in service.store.checkpoint_notes()]
+        assert len(service.verification.verify_meaning().decisions) == NUM_DECISIONS
+        notes = [Checkpoint.open(n, service.log.verifier()) for n in service.store.checkpoint_notes()]
         assert [c.size for c in notes] == CHECKPOINT_SIZES
     assert main(["--home", str(home), "verify"]) == 0
     out, err = capsys.readouterr()
@@ -246,7 +247,7 @@ def test_tampering_is_caught_naming_the_entry(home: Path, tampering: Tampering) 
     db = home / "ledger.db"
     tampering.apply(db)
     with open_service(db) as service, pytest.raises(VerificationError) as info:
-        service.verify()
+        service.verification.verify()
     assert info.value.index == tampering.index, str(info.value)
     if tampering.checkpoint:
         assert "checkpoint" in str(info.value)
@@ -274,7 +275,7 @@ def test_tampering_is_caught_with_any_number_of_workers(home: Path, workers: int
     db = home / "ledger.db"
     tamper.delete_entry(db, 4)
     with open_service(db) as service, pytest.raises(VerificationError) as info:
-        service.verify(workers=workers)
+        service.verification.verify(workers=workers)
     assert info.value.index == 4
 
 
@@ -308,13 +309,13 @@ def test_a_stored_subtree_hash_changed_behind_the_triggers_back_is_caught(
     level, index = node
     leaf = (index << level) ^ (1 << level)  # a leaf whose inclusion proof uses the changed node
     with open_service(db) as service:
-        proof = service.inclusion_proof(leaf, SIZE)
-        root = Checkpoint.open(service.latest_checkpoint(), service.verifier()).root
+        proof = service.log.inclusion_proof(leaf, SIZE)
+        root = Checkpoint.open(service.log.latest_checkpoint(), service.log.verifier()).root
         hashes = [_b64(h) for h in proof["hashes"]]
         with pytest.raises(VerificationError):
             verify_inclusion(leaf, SIZE, _b64(proof["leaf_hash"]), hashes, root)
         with pytest.raises(VerificationError):
-            service.verify()
+            service.verification.verify()
 
 
 # -- the database refuses edits ----------------------------------------------------------
@@ -344,7 +345,7 @@ def test_update_and_delete_are_refused_by_triggers(home: Path, table: str, state
         conn.close()
     assert logical_dump(db) == before
     with open_service(db) as service:
-        service.verify()
+        service.verification.verify()
 
 
 @pytest.mark.parametrize("table", LEDGER_TABLES)
@@ -449,7 +450,7 @@ def _fail_duplicate(service: LedgerService) -> None:
 def _fail_refused_by_governance(service: LedgerService) -> None:
     """Refused inside the append transaction, after the entry and its leaf were computed."""
     with pytest.raises(RefusedError):
-        service.approve(
+        service.lifecycle.approve(
             f"{demo_decisions()[0]['model']}@1.1", SUBMITTER, person_key(SUBMITTER), role="submitter"
         )
 
@@ -500,14 +501,14 @@ def test_a_failed_append_leaves_the_ledger_exactly_as_it_was(home: Path, fail: C
         after_dump, after_rows = logical_dump(db), table_rows(db)
         assert after_rows == before_rows
         assert after_dump == before_dump
-        assert service.verify().size == SIZE
+        assert service.verification.verify().size == SIZE
         # The ledger carries on from where it was: no gap, no half-written checkpoint.
         recorded = submit(service, _new_decision())
         assert recorded.ref.seq == SIZE
-        result = service.verify()
+        result = service.verification.verify()
         assert result.size == SIZE + 1
         assert result.checkpoints_checked == len(CHECKPOINT_SIZES) + 1
-        service.verify_meaning()
+        service.verification.verify_meaning()
 
 
 # -- proofs ------------------------------------------------------------------------------
@@ -526,32 +527,32 @@ def _b64(text: str) -> bytes:
 
 def test_inclusion_proofs_verify_against_every_stored_checkpoint(fifty: Path) -> None:
     with open_service(fifty) as service:
-        verifier = service.verifier()
+        verifier = service.log.verifier()
         checkpoints = [Checkpoint.open(note, verifier) for note in service.store.checkpoint_notes()]
         assert [c.size for c in checkpoints] == [3, *range(SETUP_ENTRIES, 51)]
-        leaves = [leaf_hash(service.entry(i)) for i in range(50)]
+        leaves = [leaf_hash(service.log.entry(i)) for i in range(50)]
         for checkpoint in checkpoints:
             for index in range(checkpoint.size):
-                proof = service.inclusion_proof(index, checkpoint.size)
+                proof = service.log.inclusion_proof(index, checkpoint.size)
                 assert proof["tree_size"] == checkpoint.size
                 assert _b64(proof["leaf_hash"]) == leaves[index]
                 assert _b64(proof["root_hash"]) == checkpoint.root
                 hashes = [_b64(h) for h in proof["hashes"]]
                 verify_inclusion(index, checkpoint.size, leaves[index], hashes, checkpoint.root)
         # Without a size, proofs are against the latest checkpoint.
-        assert service.inclusion_proof(7)["tree_size"] == 50
+        assert service.log.inclusion_proof(7)["tree_size"] == 50
 
 
 def test_consistency_proofs_verify_between_every_pair_of_stored_checkpoints(fifty: Path) -> None:
     with open_service(fifty) as service:
-        verifier = service.verifier()
+        verifier = service.log.verifier()
         roots = {
             c.size: c.root for c in (Checkpoint.open(n, verifier) for n in service.store.checkpoint_notes())
         }
         assert sorted(roots) == [3, *range(SETUP_ENTRIES, 51)]
         for new in roots:
             for old in (size for size in roots if size <= new):
-                proof = service.consistency_proof(old, new)
+                proof = service.log.consistency_proof(old, new)
                 assert _b64(proof["old_root"]) == roots[old]
                 assert _b64(proof["new_root"]) == roots[new]
                 verify_consistency(old, new, roots[old], roots[new], [_b64(h) for h in proof["hashes"]])
@@ -589,7 +590,7 @@ def test_entry_chunks_number_by_position_when_rows_are_missing(home: Path) -> No
     finally:
         store.close()
     with open_service(db) as service, pytest.raises(VerificationError) as info:
-        service.verify()
+        service.verification.verify()
     assert info.value.index == 3
     assert info.value.expected == "3" and info.value.actual == "4"
 

@@ -36,8 +36,8 @@ from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog, claimed_size
 from policies.loader import load_default_policy, load_policy_text
 from services.keys import PERSONAL_KEY_NAME
+from services.ledger_service import LedgerService
 from services.ports import PendingEntry
-from services.service import LedgerService
 from store.ledger_store import LedgerStore
 
 ORIGIN = "writers.release-ledger.example/log"
@@ -66,7 +66,7 @@ def build_ledger(url: str) -> int:
     """A new ledger (genesis, the admin, the default policy); returns its size."""
     store = LedgerStore.open(url)
     try:
-        LedgerService(store, SystemClock(), ledger_key()).initialize(ORIGIN, ADMIN, admin_key())
+        LedgerService(store, SystemClock(), ledger_key()).setup.initialize(ORIGIN, ADMIN, admin_key())
         return store.size()
     finally:
         store.close()
@@ -78,11 +78,11 @@ def record_decisions(url: str, versions: list[str]) -> None:
     try:
         service = LedgerService(store, SystemClock(), ledger_key())
         if SUBMITTER not in service.state().identities:
-            service.add_identity(SUBMITTER, ["submitter"], MEMBER_PUBLIC, ADMIN, admin_key())
+            service.identities.add(SUBMITTER, ["submitter"], MEMBER_PUBLIC, ADMIN, admin_key())
         text = (resources.files("cli.demo") / "01-support-summarizer-1.1.yaml").read_text(encoding="utf-8")
         for version in versions:
             data = {**parse_decision_text(text), "version": version}
-            service.submit_decision(data, SUBMITTER, member_key())
+            service.decisions.submit(data, SUBMITTER, member_key())
     finally:
         store.close()
 
@@ -203,10 +203,10 @@ def assert_one_whole_history(
     store = LedgerStore.open(url)
     try:
         service = LedgerService(store, SystemClock())
-        result = service.verify()
+        result = service.verification.verify()
         assert result.uncovered == 0
         if meaning:
-            service.verify_meaning()
+            service.verification.verify_meaning()
         size = result.size
         sizes = [claimed_size(note) for note in store.checkpoint_notes()]
         assert sizes == [base, *range(base + 1, size + 1)], "one checkpoint per append, no gaps"

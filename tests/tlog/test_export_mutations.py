@@ -25,7 +25,7 @@ from ledger.tlog.exportfile import read_export_chunks, write_export
 from ledger.tlog.merkle import EMPTY_ROOT, CompactRange, leaf_hash
 from ledger.tlog.note import Ed25519Signer, Verifier
 from ledger.tlog.verify import VerifiedLog, verify_log
-from services.service import verify_export_file
+from services.verification import verify_export_file
 
 ORIGIN = "test.example/release-ledger"
 SIGNER = Ed25519Signer.generate(ORIGIN, bytes(range(32)))
@@ -361,7 +361,7 @@ def test_a_checkpoint_for_another_origin_is_rejected_by_verify_log() -> None:
 def test_a_checkpoint_for_another_origin_is_rejected_offline(tmp_path: Path) -> None:
     """verify_export_file must hold the checkpoint's origin to the verifier key's name.
 
-    The ledger makes its origin the signing key's name (LedgerService.initialize refuses
+    The ledger makes its origin the signing key's name (LedgerService.setup.initialize refuses
     anything else), so a checkpoint naming another origin is not a checkpoint of this log,
     even when our key signed it.
     """

@@ -32,7 +32,7 @@ from ledger.tlog.merkle import EMPTY_ROOT
 from ledger.tlog.note import Ed25519Signer, Verifier
 from policies.loader import load_policy_file
 from services.keys import PERSONAL_KEY_NAME
-from services.service import LedgerService
+from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
@@ -117,27 +117,27 @@ def build_ledger(db: Path) -> None:
         clock = FixedClock(START, STEP_SECONDS)
         s = LedgerService(store, clock, ledger_signer(), random=randomness)
         admin, alice, bob, carol = (personal_key(name) for name in (ADMIN, ALICE, BOB, CAROL))
-        s.initialize(ORIGIN, ADMIN, admin, load_policy_file(POLICY))
-        s.add_identity(ALICE, ["submitter"], public_b64(alice), ADMIN, admin)
-        s.add_identity(BOB, ["ml-lead"], public_b64(bob), ADMIN, admin)
-        s.add_identity(CAROL, ["release-manager"], public_b64(carol), ADMIN, admin)
+        s.setup.initialize(ORIGIN, ADMIN, admin, load_policy_file(POLICY))
+        s.identities.add(ALICE, ["submitter"], public_b64(alice), ADMIN, admin)
+        s.identities.add(BOB, ["ml-lead"], public_b64(bob), ADMIN, admin)
+        s.identities.add(CAROL, ["release-manager"], public_b64(carol), ADMIN, admin)
         refs = {}
         for text in demo_decision_texts():
-            recorded = s.submit_decision(parse_decision_text(text), ALICE, alice)
+            recorded = s.decisions.submit(parse_decision_text(text), ALICE, alice)
             refs[recorded.ref.version] = f"{recorded.ref.model}@{recorded.ref.version}"
-        token, _ = s.issue_token(CAROL, START + timedelta(days=30), CAROL, carol)
+        token, _ = s.tokens.issue(CAROL, START + timedelta(days=30), CAROL, carol)
         token_id = token.split("_")[1]
-        s.promote(refs["1.3"], CAROL, None, token_id=token_id)
-        s.approve(refs["1.1"], BOB, bob, comment="offline eval reviewed")
-        s.start_canary(refs["1.1"], CAROL, carol)
+        s.lifecycle.promote(refs["1.3"], CAROL, None, token_id=token_id)
+        s.lifecycle.approve(refs["1.1"], BOB, bob, comment="offline eval reviewed")
+        s.lifecycle.start_canary(refs["1.1"], CAROL, carol)
         canary = {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": "103.5"}
         clock.advance(timedelta(hours=24))  # the medium tier's canary window (format 2)
-        s.record_canary(refs["1.1"], True, canary, CAROL, carol)
-        s.promote(refs["1.1"], CAROL, carol)
-        s.rollback(refs["1.1"], "1.3", "cost spike in production", CAROL, carol)
-        s.revoke_token(token_id, CAROL, carol)
-        s.rotate_key(BOB, public_b64(personal_key(BOB, 1)), BOB, bob)
-        s.revoke_identity(BOB, ADMIN, admin)
+        s.lifecycle.record_canary(refs["1.1"], True, canary, CAROL, carol)
+        s.lifecycle.promote(refs["1.1"], CAROL, carol)
+        s.lifecycle.rollback(refs["1.1"], "1.3", "cost spike in production", CAROL, carol)
+        s.tokens.revoke(token_id, CAROL, carol)
+        s.identities.rotate_key(BOB, public_b64(personal_key(BOB, 1)), BOB, bob)
+        s.identities.revoke(BOB, ADMIN, admin)
     finally:
         store.close()
 
@@ -156,19 +156,19 @@ def render(db: Path) -> dict[str, bytes]:
     store = LedgerStore.open(sqlite_url(db))
     try:
         service = LedgerService(store, FixedClock(START))
-        verifier = Verifier.parse(service.verifier_key())
+        verifier = Verifier.parse(service.log.verifier_key())
         files: dict[str, bytes] = {
-            VERIFIER_KEY: (service.verifier_key() + "\n").encode(),
+            VERIFIER_KEY: (service.log.verifier_key() + "\n").encode(),
             SIGNER_KEY: (ledger_signer().signer_key() + "\n").encode(),
         }
         for note in store.checkpoint_notes():
             files[checkpoint_name(Checkpoint.open(note, verifier).size)] = note.encode()
         export = io.BytesIO()
-        size = service.export(export)
+        size = service.log.export(export)
         files[EXPORT] = export.getvalue()
-        inclusion = [service.inclusion_proof(index, size) for index in range(size)]
+        inclusion = [service.log.inclusion_proof(index, size) for index in range(size)]
         consistency = [
-            service.consistency_proof(old, new) for new in range(1, size + 1) for old in range(1, new + 1)
+            service.log.consistency_proof(old, new) for new in range(1, size + 1) for old in range(1, new + 1)
         ]
         leaves = [base64.b64decode(proof["leaf_hash"]) for proof in inclusion]
         roots = [EMPTY_ROOT, *(base64.b64decode(p["new_root"]) for p in consistency if p["old_size"] == 1)]

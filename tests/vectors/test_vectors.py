@@ -21,8 +21,8 @@ import pytest
 from cli.main import main as rledger
 from ledger.errors import VerificationError
 from ledger.tlog import merkle
-from services.service import replay_meaning, verify_export_file, verify_export_meaning
 from services.settings import sqlite_url
+from services.verification import replay_meaning, verify_export_file, verify_export_meaning
 from tests.vectors import generate
 from tests.vectors import independent_verifier as independent
 

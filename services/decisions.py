@@ -1,0 +1,148 @@
+"""Release decisions: submit one (validate, score, evaluate, sign, record), read them back,
+and ask what the ledger says about one now: its status, a replay, an explanation."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from governance.queries import decision_status
+from governance.record import DECISION_KIND, decision_record, record_for
+from governance.state import DecisionState, GovernanceState
+from governance.statements import signed_part
+from governance.timing import future_instants
+from ledger.encoding.canonical import canonical_bytes
+from ledger.errors import DecisionInputError, NotFoundError, RefusedError
+from ledger.scoring.assess import assess
+from ledger.scoring.input import parse_request, request_fields
+from ledger.scoring.request import DecisionRequest
+from ledger.tlog.entry import Entry
+from ledger.tlog.note import Ed25519Signer
+from policies.evaluate import evaluate_decision
+from policies.scoring import scoring_rules
+from services.governed import GovernedLog, authored
+from services.ports import DecisionRef, PendingEntry
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A decision as recorded: where it is in the log, and its entry."""
+
+    ref: DecisionRef
+    entry: Entry
+
+    @property
+    def assessment(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.entry.payload["assessment"]
+        return value
+
+
+class Decisions:
+    """Submitting and reading release decisions."""
+
+    def __init__(self, log: GovernedLog) -> None:
+        self.log = log
+
+    def submit(
+        self,
+        data: Any,
+        actor: str,
+        key: Ed25519Signer | None,
+        *,
+        token_id: str | None = None,
+        signature: str | None = None,
+    ) -> RecordedDecision:
+        """Validate, score, sign and record one decision. Refused input leaves the ledger untouched.
+
+        ``data`` is the decision request as parsed YAML or JSON. Signed by ``key``, attested by
+        ``token_id``, or carrying the requester's own ``signature`` (checked on append). Raises
+        DecisionInputError (bad input), RefusedError (not the requester, or the rules say no).
+        """
+        request = parse_request(data)
+        self._check_request(request, actor)
+        policy = self.log.state().active_policy
+        assessment = assess(request, scoring_rules(policy))
+        evaluation = evaluate_decision(policy, assessment, request.workload)
+        record = decision_record(policy, request, evaluation)
+        if signature is not None:  # signed by the requester elsewhere; the ledger checks it on append
+            payload = {**record, "signature": signature}
+        else:
+            payload = authored(DECISION_KIND, record, key, token_id)
+        result = self.log.append([PendingEntry(DECISION_KIND, payload, (request.model, request.version))])
+        entry = result.entries[0]
+        return RecordedDecision(
+            DecisionRef(entry.seq, request.model, request.version, entry.leaf_hash.hex()), entry
+        )
+
+    def _check_request(self, request: DecisionRequest, actor: str) -> None:
+        """A decision is submitted by its requester, and names no instant still to come."""
+        if request.requested_by != actor:
+            raise RefusedError(
+                f"requested_by is {request.requested_by!r} but the signer is {actor!r}; "
+                "a decision is submitted by its requester",
+                rule="release.decision",
+            )
+        for path, problem in future_instants(request_fields(request), self.log.clock.now()):
+            raise DecisionInputError(path, problem)
+
+    def get(self, decision_id: str) -> RecordedDecision:
+        """One decision by ``MODEL@VERSION`` or hash prefix (see GovernedLog.resolve)."""
+        ref = self.log.resolve(decision_id)
+        data = self.log.store.entry(ref.seq)
+        if data is None:
+            raise NotFoundError(f"entry {ref.seq} is missing from storage")
+        return RecordedDecision(ref, Entry.parse(data))
+
+    def all(self, model: str | None = None) -> list[RecordedDecision]:
+        """Every recorded decision (of ``model``, if given), in log order."""
+        out = []
+        for ref in self.log.store.decisions(model=model, limit=100_000):
+            data = self.log.store.entry(ref.seq)
+            if data is not None:
+                out.append(RecordedDecision(ref, Entry.parse(data)))
+        return out
+
+    def _state_of(self, decision_id: str) -> tuple[GovernanceState, DecisionState]:
+        state = self.log.state()
+        return state, state.decision(self.log.resolve(decision_id).leaf_hex)
+
+    def status(self, decision_id: str) -> dict[str, Any]:
+        """Phase, approvals, canary, promotion checks and open items, as of the clock's now."""
+        state, d = self._state_of(decision_id)
+        return decision_status(state, d, self.log.clock.now())
+
+    def replay(self, decision_id: str) -> dict[str, Any]:
+        """Re-evaluate a decision from the ledger alone: its recorded input under its recorded policy.
+
+        Returns ``identical`` (bool), both records' SHA-256 over their canonical JSON, and the
+        replayed index, band and tier.
+        """
+        state, d = self._state_of(decision_id)
+        policy = state.policies[d.policy_sha]
+        request = parse_request(signed_part(DECISION_KIND, d.payload))
+        again = record_for(policy, request)
+        recorded = {k: v for k, v in d.payload.items() if k not in ("signature", "attestation")}
+        return {
+            "decision": d.ref,
+            "policy": policy.label,
+            "identical": again == recorded,
+            "recorded_sha256": hashlib.sha256(canonical_bytes(recorded)).hexdigest(),
+            "replayed_sha256": hashlib.sha256(canonical_bytes(again)).hexdigest(),
+            "outcome": {
+                "index": again["assessment"]["index"],
+                "band": again["assessment"]["band"],
+                "tier": again["requirements"]["tier"],
+            },
+        }
+
+    def explain(self, decision_id: str) -> dict[str, Any]:
+        """The rules the decision fired, and the promotion checks as they stand now."""
+        state, d = self._state_of(decision_id)
+        status = decision_status(state, d, self.log.clock.now())
+        return {
+            "decision": d.ref,
+            "policy": state.policies[d.policy_sha].label,
+            "rules_fired": d.payload["rules_fired"],
+            "promotion_checks_now": status["checks"],
+        }

@@ -1,0 +1,154 @@
+"""The governed log: the one way entries get appended, and the governance state they add up to.
+
+Every write the services make goes through :meth:`GovernedLog.append`, which appends only
+if the governance state machine (``governance.state``) accepts every new entry, checked
+inside the store's append transaction against the log as it stands then.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from governance.state import GovernanceState
+from governance.statements import sign_statement
+from ledger.clock import Clock
+from ledger.errors import AmbiguousIdError, InputError, NotFoundError
+from ledger.tlog.entry import Entry
+from ledger.tlog.note import Ed25519Signer, Signer
+from services.ports import AppendResult, DecisionRef, LogStore, PendingEntry
+
+STATEMENT_KINDS = frozenset(
+    {
+        "identity.added",
+        "identity.key_rotated",
+        "identity.revoked",
+        "policy.adopted",
+        "release.approval",
+        "release.canary_started",
+        "release.canary_result",
+        "release.promoted",
+        "release.rolled_back",
+        "token.issued",
+        "token.revoked",
+    }
+)
+_HEX_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+def authored(
+    kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
+) -> dict[str, Any]:
+    """Sign with the author's key, or attest that the server authenticated them by a token.
+
+    Any ``signature`` already in ``payload`` is dropped first. Raises InputError with neither.
+    """
+    unsigned = {k: v for k, v in payload.items() if k != "signature"}
+    if key is not None:
+        return sign_statement(kind, unsigned, key)
+    if token_id is None:
+        raise InputError("an action needs its author's key or an authenticated API token")
+    return {**unsigned, "attestation": {"token": token_id}}
+
+
+class GovernedLog:
+    """The store, the clock, the ledger's signing key and the cached governance state.
+
+    One instance may serve many threads (the HTTP API): the cached state is shared and
+    guarded by a re-entrant lock.
+    """
+
+    def __init__(
+        self,
+        store: LogStore,
+        clock: Clock,
+        signer: Signer | None = None,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.signer = signer
+        self.random = random
+        self._state: GovernanceState | None = None
+        self._lock = threading.RLock()
+
+    def signing_key(self) -> Signer:
+        """The ledger's checkpoint key; raises InputError when this service was opened read-only."""
+        if self.signer is None:
+            raise InputError("this operation writes to the ledger and needs its signing key")
+        return self.signer
+
+    def state(self) -> GovernanceState:
+        """The governance state as of the latest entry. Entries never change, so the cached
+        state only ever folds on the entries appended since (by any process)."""
+        return self._fold(self.store.bodies_from)
+
+    def _fold(self, read_from: Callable[[int], Iterable[bytes]]) -> GovernanceState:
+        with self._lock:
+            state = self._state if self._state is not None else GovernanceState()
+            for data in read_from(state.size):
+                state.apply(Entry.parse(data))
+            self._state = state
+            return state
+
+    def append(self, pending: list[PendingEntry]) -> AppendResult:
+        """Append entries only if the governance state machine accepts every one of them.
+
+        Raises the governance error (RefusedError and kin) of the first refused entry, and
+        nothing is written.
+        """
+
+        def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:
+            state = self._fold(read_from)
+            for entry in entries:
+                state.apply(entry)
+
+        with self._lock:
+            self.state()  # catch up outside the write lock; inside it only the newest entries are read
+            try:
+                return self.store.append(pending, self.clock.now, self.signing_key(), check)
+            except BaseException:
+                self._state = None  # the cache may hold entries that did not land; rebuild next time
+                raise
+
+    def append_statement(self, kind: str, payload: dict[str, Any]) -> Entry:
+        """Append one signed statement (built here, or signed elsewhere and sent to us).
+
+        Raises InputError for a kind that is not a statement (see STATEMENT_KINDS).
+        """
+        if kind not in STATEMENT_KINDS:
+            raise InputError(f"{kind!r} is not a statement kind; expected one of {sorted(STATEMENT_KINDS)}")
+        return self.append([PendingEntry(kind, payload)]).entries[0]
+
+    def act(
+        self, kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
+    ) -> Entry:
+        """Append a statement by its author: signed by ``key``, or attested by ``token_id``."""
+        return self.append_statement(kind, authored(kind, payload, key, token_id))
+
+    def resolve(self, decision_id: str) -> DecisionRef:
+        """Accept ``MODEL@VERSION``, a full leaf hash, or a unique prefix of one (4+ hex digits).
+
+        Raises NotFoundError, AmbiguousIdError (a prefix of several) or InputError (neither form).
+        """
+        if "@" in decision_id:
+            model, _, version = decision_id.rpartition("@")
+            ref = self.store.decision_by_version(model, version)
+            if ref is None:
+                raise NotFoundError(f"no decision for {decision_id}")
+            return ref
+        return self._by_prefix(decision_id)
+
+    def _by_prefix(self, decision_id: str) -> DecisionRef:
+        prefix = decision_id.lower()
+        if not _HEX_PREFIX.match(prefix):
+            raise InputError(f"{decision_id!r} is neither MODEL@VERSION nor a hex hash prefix of 4+ digits")
+        matches = self.store.decisions_by_prefix(prefix)
+        if not matches:
+            raise NotFoundError(f"no decision whose hash starts with {prefix}")
+        if len(matches) > 1:
+            raise AmbiguousIdError(prefix, len(matches))
+        return matches[0]

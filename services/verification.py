@@ -1,0 +1,163 @@
+"""Verifying a ledger: its integrity (entries, hashes, signed checkpoints) and its meaning
+(every entry allowed by the governance rules as they stood), from the database or offline
+from an export file, a signed checkpoint and a verifier key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from governance.state import GovernanceState
+from ledger.errors import FormatError, InputError, LedgerError, StorageError, VerificationError
+from ledger.tlog import merkle
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import Entry
+from ledger.tlog.exportfile import read_export_chunks, read_first_line
+from ledger.tlog.note import Verifier
+from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
+from services.ports import LogStore
+
+PARALLEL_VERIFY_FROM = 200_000  # entries
+
+
+def default_workers(size: int) -> int:
+    """Processes to verify ``size`` entries with: 2 from PARALLEL_VERIFY_FROM on a multi-core host."""
+    return 2 if size >= PARALLEL_VERIFY_FROM and (os.cpu_count() or 1) >= 2 else 1
+
+
+class Verification:
+    """Verifying the ledger in the database."""
+
+    def __init__(self, store: LogStore) -> None:
+        self.store = store
+
+    def verify(
+        self,
+        extra_checkpoints: Iterable[str] = (),
+        workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifiedLog:
+        """Verify the database: every entry, every stored checkpoint and subtree hash, and any
+        checkpoints given from outside (an auditor's last one, say). Raises VerificationError
+        naming the first entry or checkpoint that fails."""
+        meta = self.store.meta()
+        verifier = Verifier.parse(meta["verifier_key"])
+        # One snapshot: appends running meanwhile land with their own checkpoints and are
+        # neither verified nor mistaken for truncation or for rows added behind our back.
+        count, notes = self.store.snapshot()
+        covered = max((claimed_size(n) or 0 for n in notes), default=0)
+        result = verify_log(
+            self.store.entry_chunks(end=max(covered, 1)),
+            verifier,
+            [*notes, *extra_checkpoints],
+            origin=meta["origin"],
+            workers=default_workers(count) if workers is None else workers,
+            progress=progress,
+            stored_nodes=self._stored_nodes,
+        )
+        _check_all_covered(count, covered)
+        return result
+
+    def _stored_nodes(self, ids: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
+        try:
+            return self.store.nodes(ids)
+        except StorageError as exc:
+            raise VerificationError(f"stored Merkle subtree hashes are missing: {exc}") from None
+
+    def verify_meaning(self) -> GovernanceState:
+        """Replay every entry through the governance rules; name the first that was not allowed."""
+        return replay_meaning(self.store.entry_chunks())
+
+
+def _check_all_covered(count: int, covered: int) -> None:
+    """Every append writes its checkpoint in the same transaction, so an entry that no
+    checkpoint covers was not written by the ledger."""
+    if count > covered:
+        raise VerificationError(
+            f"{count - covered} entries follow the latest signed checkpoint; every append "
+            "writes one, so they were added behind the ledger's back",
+            index=covered,
+            expected=str(covered),
+            actual=str(count),
+        )
+
+
+def replay_meaning(chunks: Iterable[tuple[int, list[bytes], Any]]) -> GovernanceState:
+    """Every approval signature against the key registered at that point, roles, separation of
+    duties, and every promotion against the policy it recorded: the log's meaning, re-checked.
+
+    ``chunks`` are (position of the first entry, entry bytes, anything). Raises
+    VerificationError naming the first entry the rules did not allow.
+    """
+    state = GovernanceState()
+    for first, blobs, _ in chunks:
+        for offset, data in enumerate(blobs):
+            try:
+                state.apply(Entry.parse(data))
+            except LedgerError as exc:
+                raise VerificationError(
+                    f"not allowed by the ledger's rules: {exc}", index=first + offset
+                ) from None
+    return state
+
+
+def verify_export_meaning(path: Path) -> GovernanceState:
+    """replay_meaning over an export file; raises InputError when it cannot be read."""
+    try:
+        with path.open("rb") as source:
+            return replay_meaning(read_export_chunks(source))
+    except OSError as exc:
+        raise InputError(f"cannot read export file {path}: {exc}") from None
+
+
+def _check_genesis_key(path: Path, verifier_key: str) -> None:
+    """The log names its own checkpoint key in its first entry; it must be the key given."""
+    first = read_first_line(path)
+    try:
+        named = Entry.parse(first).payload.get("verifier_key")
+    except LedgerError:
+        return  # structural verification names the malformed entry
+    if named is not None and str(named).strip() != verifier_key.strip():
+        raise VerificationError(
+            "the log's first entry names another checkpoint key",
+            index=0,
+            expected=verifier_key,
+            actual=str(named),
+        )
+
+
+def verify_export_file(
+    path: Path,
+    checkpoint_note: str,
+    verifier_key: str,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifiedLog:
+    """Offline verification: an export file, a signed checkpoint and a verifier key; no database.
+
+    Raises VerificationError (the first failure), FormatError (a bad note or key) or
+    InputError (the file cannot be read).
+    """
+    verifier = Verifier.parse(verifier_key)
+    Checkpoint.open(checkpoint_note, verifier)  # fail early on a bad note
+    _check_genesis_key(path, verifier_key)
+    try:
+        size_hint = path.stat().st_size // 1000
+        with path.open("rb") as source:
+            return verify_log(
+                read_export_chunks(source),
+                verifier,
+                [checkpoint_note],
+                origin=verifier.name,
+                workers=default_workers(size_hint) if workers is None else workers,
+                progress=progress,
+            )
+    except FileNotFoundError:
+        raise InputError(f"export file {path} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"cannot read export file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:  # pragma: no cover - entries are bytes; defensive
+        raise FormatError(str(exc)) from None

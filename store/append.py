@@ -1,0 +1,245 @@
+"""Writing the ledger: the append transaction, the first one (``initialize``) and imports.
+
+One append is one write transaction (:func:`store.database.write_transaction`, which queues
+writers across processes) that writes the entries, the new perfect subtree hashes, the
+decision index rows and a new signed checkpoint: it lands whole or not at all. The tables'
+triggers refuse any change to what is already written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from ledger.clock import SystemClock
+from ledger.errors import AlreadyInitializedError, DuplicateDecisionError, StorageError, VerificationError
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time
+from ledger.tlog.merkle import CompactRange, frontier_ids
+from ledger.tlog.note import Signer
+from services.ports import AppendCheck, AppendResult, PendingEntry
+from store.database import driver_message, shown_url, write_transaction
+from store.read import bodies_since, fetch_nodes, head
+from store.schema import CHECKPOINTS, DECISIONS, ENTRIES, META, NODES, node_key
+
+Moment = datetime | Callable[[], datetime]
+"""The entries' time, or a clock read once the append lock is held."""
+
+
+@dataclass
+class _Rows:
+    """The rows a batch of entries adds, inserted together: one executemany per table."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def stage(self, tree: CompactRange, entry: Entry, decision: tuple[str, str] | None) -> str:
+        """Add one entry to the tree and to the rows to insert; return its leaf hash in hex."""
+        leaf = entry.leaf_hash
+        for node_id, value in tree.append(leaf):
+            if node_id[0] > 0:
+                self.nodes.append({"id": node_key(node_id), "hash": value})
+        self.entries.append({"seq": entry.seq, "leaf_hash": leaf, "kind": entry.kind, "body": entry.data})
+        if decision is not None:
+            model, version = decision
+            row = {"seq": entry.seq, "model": model, "version": version, "leaf_hex": leaf.hex()}
+            self.decisions.append(row)
+        return leaf.hex()
+
+    def insert(self, conn: Connection) -> None:
+        conn.execute(insert(ENTRIES), self.entries)
+        if self.nodes:
+            conn.execute(insert(NODES), self.nodes)
+        if self.decisions:
+            conn.execute(insert(DECISIONS), self.decisions)
+
+
+# -- appending ----------------------------------------------------------------------------
+
+
+def initialize(
+    engine: Engine,
+    origin: str,
+    verifier_key: str,
+    genesis: Sequence[PendingEntry],
+    moment: Moment,
+    signer: Signer,
+    check: AppendCheck | None,
+) -> AppendResult:
+    """Write the metadata and the first entries in one transaction, into a database whose
+    schema is at head. AlreadyInitializedError if a ledger already lives there.
+    """
+    with write_transaction(engine) as conn:
+        if conn.execute(select(META.c.key)).first() is not None:
+            raise AlreadyInitializedError("a ledger already exists in this database")
+        _write_meta(conn, origin, verifier_key)
+        return _append(conn, genesis, moment, signer, origin, check)
+
+
+def append_entries(
+    engine: Engine,
+    pending: Sequence[PendingEntry],
+    moment: Moment,
+    signer: Signer,
+    origin: str,
+    check: AppendCheck | None,
+) -> AppendResult:
+    """Append ``pending`` (not empty) and a checkpoint of ``origin`` signed by ``signer``.
+
+    DuplicateDecisionError for a (model, version) already recorded; StorageError if the
+    database refuses the rows (a pair repeated within ``pending``, a guard trigger).
+    """
+    try:
+        with write_transaction(engine) as conn:
+            recorded = first_recorded(conn, [p.decision for p in pending if p.decision is not None])
+            if recorded is not None:
+                raise DuplicateDecisionError(*recorded)
+            return _append(conn, pending, moment, signer, origin, check)
+    except IntegrityError as exc:
+        raise StorageError(f"the database refused the append: {exc.orig}") from None
+
+
+def first_recorded(conn: Connection, wanted: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first of ``wanted`` (in order) already recorded: one query per 500, not one per entry.
+
+    A pair repeated within ``wanted`` is left to the unique constraint, as before.
+    """
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), 500):
+        clause = tuple_(DECISIONS.c.model, DECISIONS.c.version).in_(wanted[start : start + 500])
+        query = select(DECISIONS.c.model, DECISIONS.c.version).where(clause)
+        found.update((str(model), str(version)) for model, version in conn.execute(query))
+    return next((pair for pair in wanted if pair in found), None)
+
+
+def _append(
+    conn: Connection,
+    pending: Sequence[PendingEntry],
+    moment: Moment,
+    signer: Signer,
+    origin: str,
+    check: AppendCheck | None,
+) -> AppendResult:
+    """The body of the append transaction, with the write lock held."""
+    size, prev = head(conn)
+    moment = append_time(conn, moment, size)
+    tree = CompactRange.from_stored(size, fetch_nodes(conn, frontier_ids(size)))
+    entries: list[Entry] = []
+    rows = _Rows()
+    for item in pending:
+        entry = Entry.create(tree.size, prev, item.time or moment, item.kind, item.payload)
+        prev = rows.stage(tree, entry, item.decision)
+        entries.append(entry)
+    if check is not None:
+        check(entries, lambda start: bodies_since(conn, start))
+    rows.insert(conn)
+    checkpoint = Checkpoint(origin, tree.size, tree.root())
+    note = _write_checkpoint(conn, checkpoint, signer)
+    return AppendResult(tuple(entries), checkpoint, note)
+
+
+def append_time(conn: Connection, moment: Moment, size: int) -> datetime:
+    """The time of the entries being appended: one time source per ledger, never backwards.
+
+    With the system clock on PostgreSQL the database server's clock is read here, inside
+    the append transaction, so writers whose own clocks disagree still agree on time. On
+    either backend a time before the newest entry's (a writer whose clock ran ahead went
+    first) is raised to that entry's time instead of refused: one fast clock must not lock
+    every other writer out (docs/formats.md §3.4).
+    """
+    if callable(moment):
+        if isinstance(getattr(moment, "__self__", None), SystemClock) and conn.dialect.name == "postgresql":
+            moment = conn.execute(select(func.clock_timestamp())).scalar_one()
+        else:
+            moment = moment()
+    assert isinstance(moment, datetime)
+    if size == 0:
+        return moment
+    body = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq == size - 1)).scalar_one()
+    newest = Entry.parse(bytes(body)).time
+    return max(moment.astimezone(UTC), parse_time(newest))
+
+
+def _write_meta(conn: Connection, origin: str, verifier_key: str) -> None:
+    conn.execute(
+        insert(META),
+        [{"key": "origin", "value": origin}, {"key": "verifier_key", "value": verifier_key}],
+    )
+
+
+def _write_checkpoint(conn: Connection, checkpoint: Checkpoint, signer: Signer) -> str:
+    """Sign ``checkpoint`` and store the note; return the note."""
+    note = checkpoint.sign(signer)
+    conn.execute(insert(CHECKPOINTS), [{"size": checkpoint.size, "root": checkpoint.root, "note": note}])
+    return note
+
+
+# -- importing ----------------------------------------------------------------------------
+
+
+def import_log(
+    engine: Engine,
+    origin: str,
+    verifier_key: str,
+    chunks: Iterable[list[bytes]],
+    signer: Signer,
+    expected: Checkpoint,
+    decision_of: Callable[[Entry], tuple[str, str] | None],
+) -> tuple[Checkpoint, str]:
+    """Write a verified log's exact entry bytes into an empty database, then one checkpoint
+    of the whole tree signed by ``signer``: one transaction, so it lands whole or not at all.
+
+    The caller has verified the entries already; here each is parsed, chained and hashed
+    again as it is written, and the transaction is abandoned unless the tree comes out as
+    ``expected`` (so a file that changed between verifying and importing is refused).
+    The schema must be at head. AlreadyInitializedError for a database that holds a ledger;
+    VerificationError as above.
+    """
+    try:
+        with write_transaction(engine) as conn:
+            if any(conn.execute(select(t.c[0]).limit(1)).first() for t in (META, ENTRIES)):
+                raise AlreadyInitializedError(
+                    f"{shown_url(engine)} already holds a ledger; import needs an empty database"
+                )
+            _write_meta(conn, origin, verifier_key)
+            tree = _import_entries(conn, chunks, decision_of)
+            checkpoint = Checkpoint(origin, tree.size, tree.root())
+            _check_tree(checkpoint, expected)
+            note = _write_checkpoint(conn, checkpoint, signer)
+    except IntegrityError as exc:
+        raise StorageError(f"the database refused the import: {driver_message(exc)}") from None
+    return checkpoint, note
+
+
+def _import_entries(
+    conn: Connection,
+    chunks: Iterable[list[bytes]],
+    decision_of: Callable[[Entry], tuple[str, str] | None],
+) -> CompactRange:
+    """Insert each chunk's entries after checking that each follows the one before."""
+    tree, prev = CompactRange(), GENESIS_PREV
+    for blobs in chunks:
+        rows = _Rows()
+        for data in blobs:
+            entry = Entry.parse(data)
+            if entry.seq != tree.size or entry.prev != prev:
+                raise VerificationError("the export changed while it was being imported", index=tree.size)
+            prev = rows.stage(tree, entry, decision_of(entry))
+        if rows.entries:
+            rows.insert(conn)
+    return tree
+
+
+def _check_tree(checkpoint: Checkpoint, expected: Checkpoint) -> None:
+    if checkpoint.size != expected.size or checkpoint.root != expected.root:
+        raise VerificationError(
+            "the export changed while it was being imported: its tree is not the verified one",
+            expected=f"{expected.size} {expected.root.hex()}",
+            actual=f"{checkpoint.size} {checkpoint.root.hex()}",
+        )

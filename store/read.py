@@ -1,0 +1,210 @@
+"""Reading the ledger: metadata, entries, stored tree nodes, checkpoints, the decision index.
+
+Functions that take an ``Engine`` open their own read transaction (one snapshot on both
+backends, see :func:`store.database.read_transaction`); those that take a ``Connection``
+run inside the caller's, as the append transaction does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from ledger.errors import NotInitializedError, StorageError
+from ledger.tlog.entry import GENESIS_PREV
+from ledger.tlog.merkle import NodeId
+from ledger.tlog.verify import Chunk
+from services.ports import DecisionRef
+from store.database import UnreachableDatabaseError, has_ledger, read_transaction, shown_url
+from store.schema import (
+    CHECKPOINT_NOTES,
+    CHECKPOINTS,
+    DECISIONS,
+    ENTRIES,
+    HEAD,
+    LATEST_CHECKPOINT,
+    LEAF_HASHES,
+    META,
+    NODE_HASHES,
+    node_key,
+)
+
+# -- inside a transaction -----------------------------------------------------------------
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """(size, leaf hash in hex of the newest entry); (0, GENESIS_PREV) for an empty log."""
+    row = conn.execute(HEAD).first()
+    if row is None:
+        return 0, GENESIS_PREV
+    return int(row.seq) + 1, bytes(row.leaf_hash).hex()
+
+
+def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
+    """The stored hash of each (level, index) in ``ids``: leaf hashes at level 0, subtree
+    hashes above. StorageError if any is missing."""
+    leaves = [index for level, index in ids if level == 0]
+    upper = {node_key(n): n for n in ids if n[0] > 0}
+    found: dict[NodeId, bytes] = {}
+    if leaves:
+        for seq, value in conn.execute(LEAF_HASHES, {"ids": leaves}):
+            found[(0, int(seq))] = bytes(value)
+    if upper:
+        for key, value in conn.execute(NODE_HASHES, {"ids": list(upper)}):
+            found[upper[int(key)]] = bytes(value)
+    missing = set(ids) - set(found)
+    if missing:
+        raise StorageError(f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}")
+    return found
+
+
+def bodies_since(conn: Connection, start: int) -> list[bytes]:
+    """Every entry's bytes from seq ``start`` on, in seq order."""
+    rows = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq))
+    return [bytes(body) for (body,) in rows]
+
+
+# -- metadata -----------------------------------------------------------------------------
+
+
+def meta(engine: Engine) -> dict[str, str]:
+    """``ledger_meta`` as a dict (origin, verifier_key).
+
+    NotInitializedError when no ledger lives here; StorageError (UnreachableDatabaseError
+    when it cannot be reached) when the database fails.
+    """
+    try:
+        with read_transaction(engine) as conn:
+            rows = conn.execute(select(META.c.key, META.c.value)).all()
+    except UnreachableDatabaseError:
+        raise
+    except StorageError:
+        if has_ledger(engine):
+            raise
+        rows = []
+    if not rows:
+        raise NotInitializedError(
+            f"no ledger in {shown_url(engine)}; run `rledger init --origin NAME` or `rledger import` first"
+        )
+    return {key: value for key, value in rows}
+
+
+# -- entries and nodes --------------------------------------------------------------------
+
+
+def size(engine: Engine) -> int:
+    with read_transaction(engine) as conn:
+        return head(conn)[0]
+
+
+def entry(engine: Engine, seq: int) -> bytes | None:
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq == seq)).first()
+    return None if row is None else bytes(row.body)
+
+
+def nodes(engine: Engine, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
+    with read_transaction(engine) as conn:
+        return fetch_nodes(conn, ids)
+
+
+def bodies_from(engine: Engine, start: int, chunk_entries: int) -> Iterator[bytes]:
+    """Entry bytes from seq ``start`` on, streamed a chunk at a time (one transaction each)."""
+    after = start - 1
+    while True:
+        rows = _entries_after(engine, after, chunk_entries, ENTRIES.c.body)
+        if not rows:
+            return
+        for row in rows:
+            yield bytes(row.body)
+        after = int(rows[-1].seq)
+
+
+def entry_chunks(engine: Engine, chunk_entries: int, end: int | None) -> Iterator[Chunk]:
+    """Entries in stored order with their recorded leaf hashes, a bounded chunk at a time.
+
+    Chunks are numbered by position in the stream, not by the seq column, so that a
+    missing or moved row shows up as an entry whose own seq disagrees with its position.
+    """
+    position, after = 0, -1
+    while end is None or position < end:
+        limit = chunk_entries if end is None else min(chunk_entries, end - position)
+        rows = _entries_after(engine, after, limit, ENTRIES.c.body, ENTRIES.c.leaf_hash)
+        if not rows:
+            return
+        yield position, [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
+        position += len(rows)
+        after = int(rows[-1].seq)
+
+
+def _entries_after(engine: Engine, after: int, limit: int, *columns: Any) -> Sequence[Any]:
+    """Up to ``limit`` rows (seq and ``columns``) of the entries after seq ``after``."""
+    with read_transaction(engine) as conn:
+        return conn.execute(
+            select(ENTRIES.c.seq, *columns).where(ENTRIES.c.seq > after).order_by(ENTRIES.c.seq).limit(limit)
+        ).all()
+
+
+# -- checkpoints --------------------------------------------------------------------------
+
+
+def snapshot(engine: Engine) -> tuple[int, list[str]]:
+    """(number of entries by the highest seq, every checkpoint note), read consistently."""
+    with read_transaction(engine) as conn:
+        top = conn.execute(select(func.max(ENTRIES.c.seq))).scalar_one()
+        notes = [str(n) for (n,) in conn.execute(CHECKPOINT_NOTES)]
+    return (0 if top is None else int(top) + 1), notes
+
+
+def checkpoint_notes(engine: Engine) -> list[str]:
+    with read_transaction(engine) as conn:
+        return [str(n) for (n,) in conn.execute(CHECKPOINT_NOTES)]
+
+
+def latest_checkpoint(engine: Engine) -> tuple[int, str] | None:
+    with read_transaction(engine) as conn:
+        row = conn.execute(LATEST_CHECKPOINT).first()
+    return None if row is None else (int(row.size), str(row.note))
+
+
+def checkpoint_at(engine: Engine, size: int) -> str | None:
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.size == size)).first()
+    return None if row is None else str(row.note)
+
+
+# -- the decision index -------------------------------------------------------------------
+
+
+def decision_by_version(engine: Engine, model: str, version: str) -> DecisionRef | None:
+    query = select(DECISIONS).where(DECISIONS.c.model == model, DECISIONS.c.version == version)
+    with read_transaction(engine) as conn:
+        row = conn.execute(query).first()
+    return None if row is None else _decision_ref(row)
+
+
+def decisions_by_prefix(engine: Engine, prefix: str, limit: int) -> list[DecisionRef]:
+    query = select(DECISIONS).where(DECISIONS.c.leaf_hex.like(prefix + "%"))
+    with read_transaction(engine) as conn:
+        rows = conn.execute(query.order_by(DECISIONS.c.seq).limit(limit)).all()
+    return [_decision_ref(r) for r in rows]
+
+
+def decisions(engine: Engine, model: str | None, limit: int, after_seq: int) -> list[DecisionRef]:
+    query = select(DECISIONS).where(DECISIONS.c.seq > after_seq)
+    if model is not None:
+        query = query.where(DECISIONS.c.model == model)
+    with read_transaction(engine) as conn:
+        rows = conn.execute(query.order_by(DECISIONS.c.seq).limit(limit)).all()
+    return [_decision_ref(r) for r in rows]
+
+
+def decision_count(engine: Engine) -> int:
+    with read_transaction(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(DECISIONS)).scalar_one())
+
+
+def _decision_ref(row: Any) -> DecisionRef:
+    return DecisionRef(int(row.seq), row.model, row.version, row.leaf_hex)
