@@ -13,8 +13,7 @@ from api.metrics import Metrics
 from api.routes import decisions, identities, ledger_routes, ops, policies_routes, reports
 from ledger import __version__
 from ledger.clock import clock_from_environment
-from ledger.tlog.note import Ed25519Signer
-from services.keys import read_private_key
+from services.keys import ledger_signing_key
 from services.ledger_service import LedgerService
 from services.settings import Settings
 from store.ledger_store import LedgerStore
@@ -54,8 +53,7 @@ def _sql_store(service: LedgerService) -> LedgerStore:
 
 def app_from_environment() -> FastAPI:
     settings = Settings.resolve(os.environ)
-    inline = os.environ.get("RLEDGER_SIGNING_KEY")
-    signer = Ed25519Signer.parse(inline) if inline else read_private_key(settings.signing_key_path)
+    signer = ledger_signing_key(os.environ, settings.signing_key_path)
     store = LedgerStore.open(settings.database_url)
     store.meta()  # refuse to start on a database that holds no ledger
     return create_app(LedgerService(store, clock_from_environment(os.environ), signer))

@@ -13,7 +13,7 @@ import click
 from ledger.clock import clock_from_environment
 from ledger.errors import InputError, NotInitializedError
 from ledger.tlog.note import Ed25519Signer
-from services.keys import read_private_key
+from services.keys import ledger_signing_key, read_private_key
 from services.ledger_service import LedgerService
 from services.settings import Settings
 from store.ledger_store import LedgerStore
@@ -43,10 +43,7 @@ class AppContext:
         return self._store
 
     def signer(self) -> Ed25519Signer:
-        inline = os.environ.get("RLEDGER_SIGNING_KEY")
-        if inline:
-            return Ed25519Signer.parse(inline)
-        return read_private_key(self.settings.signing_key_path)
+        return ledger_signing_key(os.environ, self.settings.signing_key_path)
 
     def service(self, *, writing: bool = False) -> LedgerService:
         store = self.store()

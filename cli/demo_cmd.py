@@ -48,6 +48,13 @@ TEAM = {
     "erin@example.com": ["auditor"],
     "rita@example.com": ["release-manager"],
 }
+ALICE, BOB, CAROL, DAVE, RITA = (
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "dave@example.com",
+    "rita@example.com",
+)
 
 
 def _demo_seed(label: str) -> bytes:
@@ -142,93 +149,102 @@ def _submit(d: _Demo) -> dict[str, str]:
         key=lambda p: p.name,
     )
     refs = {}
-    alice = "alice@example.com"
     for item in files:
-        recorded = d.service.decisions.submit(parse_decision_text(item.read_text()), alice, d.keys[alice])
+        recorded = d.service.decisions.submit(parse_decision_text(item.read_text()), ALICE, d.keys[ALICE])
         refs[recorded.ref.version] = f"{recorded.ref.model}@{recorded.ref.version}"
         d.ok(f"entry {recorded.ref.seq}: {summary_line(recorded)}")
     return refs
 
 
+def _canary_metrics(error_rate: str, live_index: float) -> dict[str, object]:
+    """The canary's observed metrics, as alice reports them (p99 latency in milliseconds)."""
+    return {"error_rate": error_rate, "p99_latency_ms": 1800, "live_index": live_index}
+
+
 def _lifecycle(d: _Demo, refs: dict[str, str]) -> None:
+    _low_tier_promotion(d, refs["1.3"])
+    _medium_tier_approval(d, refs["1.1"])
+    _medium_tier_canary(d, refs["1.1"])
+    _promotion_and_rollback(d, refs["1.4"])
+    _high_tier_break_glass(d, refs["2.0"])
+    _ci_gate(d, refs)
+
+
+def _low_tier_promotion(d: _Demo, ref: str) -> None:
     s, k = d.service, d.keys
-    alice, bob, carol, dave = "alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"
-    rita = "rita@example.com"
     _step("low tier v1.3: auto-approved, promoted straight away by the release manager")
-    d.refused("a submitter promoting", lambda: s.lifecycle.promote(refs["1.3"], alice, k[alice]))
-    s.lifecycle.promote(refs["1.3"], rita, k[rita])
+    d.refused("a submitter promoting", lambda: s.lifecycle.promote(ref, ALICE, k[ALICE]))
+    s.lifecycle.promote(ref, RITA, k[RITA])
     d.ok("support-summarizer 1.3 promoted")
 
+
+def _medium_tier_approval(d: _Demo, ref: str) -> None:
+    s, k = d.service, d.keys
     _step("medium tier v1.1: ml-lead approval, then a canary that must meet the acceptance criteria")
-    d.refused("self-approval", lambda: s.lifecycle.approve(refs["1.1"], alice, k[alice], role="submitter"))
+    d.refused("self-approval", lambda: s.lifecycle.approve(ref, ALICE, k[ALICE], role="submitter"))
     d.refused(
         "a role the tier does not require",
-        lambda: s.lifecycle.approve(refs["1.1"], carol, k[carol], role="compliance"),
+        lambda: s.lifecycle.approve(ref, CAROL, k[CAROL], role="compliance"),
     )
-    d.refused("promotion before approval and canary", lambda: s.lifecycle.promote(refs["1.1"], rita, k[rita]))
-    s.lifecycle.approve(refs["1.1"], bob, k[bob], comment="offline eval reviewed")
+    d.refused("promotion before approval and canary", lambda: s.lifecycle.promote(ref, RITA, k[RITA]))
+    s.lifecycle.approve(ref, BOB, k[BOB], comment="offline eval reviewed")
     d.ok("approved by bob@example.com as ml-lead")
-    s.lifecycle.start_canary(refs["1.1"], alice, k[alice])
-    d.refused("promotion before the canary passed", lambda: s.lifecycle.promote(refs["1.1"], rita, k[rita]))
+
+
+def _medium_tier_canary(d: _Demo, ref: str) -> None:
+    s, k = d.service, d.keys
+    s.lifecycle.start_canary(ref, ALICE, k[ALICE])
+    d.refused("promotion before the canary passed", lambda: s.lifecycle.promote(ref, RITA, k[RITA]))
     d.refused(
         "a canary result before the 24-hour window has passed",
-        lambda: s.lifecycle.record_canary(
-            refs["1.1"],
-            True,
-            {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
-            alice,
-            k[alice],
-        ),
+        lambda: s.lifecycle.record_canary(ref, True, _canary_metrics("0.011", 103.5), ALICE, k[ALICE]),
     )
     d.clock.advance(timedelta(hours=24))  # the policy's canary window for the medium tier
     d.ok("24 hours of canary traffic later (the demo's clock moves; nothing sleeps)")
     d.refused(
         "a canary 'pass' that misses the criteria",
-        lambda: s.lifecycle.record_canary(
-            refs["1.1"],
-            True,
-            {"error_rate": "0.05", "p99_latency_ms": 1800, "live_index": 103},
-            alice,
-            k[alice],
-        ),
+        lambda: s.lifecycle.record_canary(ref, True, _canary_metrics("0.05", 103), ALICE, k[ALICE]),
     )
-    s.lifecycle.record_canary(
-        refs["1.1"],
-        True,
-        {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
-        alice,
-        k[alice],
-    )
-    s.lifecycle.promote(refs["1.1"], rita, k[rita])
+    s.lifecycle.record_canary(ref, True, _canary_metrics("0.011", 103.5), ALICE, k[ALICE])
+    s.lifecycle.promote(ref, RITA, k[RITA])
     d.ok("canary passed; 1.1 promoted, superseding 1.3")
 
+
+def _promotion_and_rollback(d: _Demo, ref: str) -> None:
+    s, k = d.service, d.keys
     _step("low tier v1.4 (green) promoted, then rolled back to 1.1")
-    s.lifecycle.promote(refs["1.4"], rita, k[rita])
+    s.lifecycle.promote(ref, RITA, k[RITA])
     d.refused(
         "a rollback to a version never promoted",
-        lambda: s.lifecycle.rollback(refs["1.4"], "0.9", "test", rita, k[rita]),
+        lambda: s.lifecycle.rollback(ref, "0.9", "test", RITA, k[RITA]),
     )
-    s.lifecycle.rollback(refs["1.4"], "1.1", "cost spike in production", rita, k[rita])
+    s.lifecycle.rollback(ref, "1.1", "cost spike in production", RITA, k[RITA])
     d.ok("1.4 rolled back; production is 1.1 again")
 
+
+def _high_tier_break_glass(d: _Demo, ref: str) -> None:
+    s, k = d.service, d.keys
     _step("high tier claims-assistant 2.0 (restricted data): two roles must sign; break-glass stays open")
-    s.lifecycle.approve(refs["2.0"], bob, k[bob])
-    status = s.decisions.status(refs["2.0"])
-    for m in status["missing_approvals"]:
+    s.lifecycle.approve(ref, BOB, k[BOB])
+    for m in s.decisions.status(ref)["missing_approvals"]:
         d.ok(f"missing: {m['count']} from {m['role']} (can approve: {', '.join(m['who'])})")
-    d.refused("promotion with an approval missing", lambda: s.lifecycle.promote(refs["2.0"], rita, k[rita]))
+    d.refused("promotion with an approval missing", lambda: s.lifecycle.promote(ref, RITA, k[RITA]))
     s.lifecycle.promote(
-        refs["2.0"],
-        dave,
-        k[dave],
-        break_glass=True,
-        reason="regulator deadline; compliance reachable tomorrow",
+        ref, DAVE, k[DAVE], break_glass=True, reason="regulator deadline; compliance reachable tomorrow"
     )
-    d.ok("promoted by BREAK-GLASS: " + "; ".join(s.decisions.status(refs["2.0"])["open_items"]))
-    s.lifecycle.approve(refs["2.0"], carol, k[carol], comment="retrospective review done")
-    still_open = s.decisions.status(refs["2.0"])["open_items"]
+    d.ok("promoted by BREAK-GLASS: " + "; ".join(s.decisions.status(ref)["open_items"]))
+    _retrospective_approval(d, ref)
+
+
+def _retrospective_approval(d: _Demo, ref: str) -> None:
+    s = d.service
+    s.lifecycle.approve(ref, CAROL, d.keys[CAROL], comment="retrospective review done")
+    still_open = s.decisions.status(ref)["open_items"]
     d.ok(f"retrospective approval by carol; open items now: {still_open or 'none'}")
 
+
+def _ci_gate(d: _Demo, refs: dict[str, str]) -> None:
+    s = d.service
     _step("the CI gate on the others")
     for version in ("1.2", "1.5"):
         report = s.decisions.status(refs[version])

@@ -24,6 +24,7 @@ from governance.state import (
     SUBMITTER,
     DecisionState,
     GovernanceState,
+    Identity,
     TimelineEvent,
     field_of,
     handles,
@@ -34,8 +35,11 @@ from governance.tokens import check_authorship
 from ledger.encoding.numbers import NotExactError, parse_decimal_text
 from ledger.errors import LedgerError, RefusedError
 from ledger.scoring.input import parse_request, request_fields
+from ledger.scoring.request import DecisionRequest
 from ledger.tlog.entry import Entry, parse_time
 from policies.fired import RuleFired
+from policies.loader import LoadedPolicy
+from policies.model import Policy
 from policies.promotion import (
     ApprovalFact,
     PromotionFacts,
@@ -67,14 +71,37 @@ def _operator(
 def _decision(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     requester = field_of(p, "requested_by")
+    _check_submitter(state, entry, requester)
+    policy = state.active_policy
+    request = _recorded_request(state, entry)
+    key = (request.model, request.version)
+    if key in state.by_version:
+        raise RefusedError(f"{request.model}@{request.version} is already recorded", rule="release.decision")
+    expected = _checked_evaluation(policy, request, p)
+    leaf = entry.leaf_hash.hex()
+    d = DecisionState(
+        entry.seq, leaf, parse_time(entry.time), request.model, request.version, requester, p, policy.sha256
+    )
+    d.phase = "approved" if not expected["requirements"]["approvals"] else "pending_approval"
+    a = expected["assessment"]
+    summary = f"submitted: index {a['index']}, band {a['band']}, tier {expected['requirements']['tier']}"
+    _note(d, entry, requester, summary)
+    state.decisions[leaf] = d
+    state.by_version[key] = leaf
+
+
+def _check_submitter(state: GovernanceState, entry: Entry, requester: str) -> None:
     who = state.identity(requester, rule="release.decision")
     if not who.roles & {SUBMITTER, ADMIN}:
         raise RefusedError(
             f"{requester} may not submit decisions (needs role submitter)", rule="release.decision"
         )
     check_authorship(state, entry, requester)
-    policy = state.active_policy
-    submitted = {k: v for k, v in signed_part(entry.kind, p).items()}
+
+
+def _recorded_request(state: GovernanceState, entry: Entry) -> DecisionRequest:
+    """The request the entry's signed part records, which must validate and be in normal form."""
+    submitted = {k: v for k, v in signed_part(entry.kind, entry.payload).items()}
     try:
         request = parse_request(submitted)
     except LedgerError as exc:
@@ -85,9 +112,11 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError("the recorded fields are not in normal form", rule="release.decision")
     if state.format >= 2:
         refuse_future_instants(submitted, parse_time(entry.time))
-    key = (request.model, request.version)
-    if key in state.by_version:
-        raise RefusedError(f"{request.model}@{request.version} is already recorded", rule="release.decision")
+    return request
+
+
+def _checked_evaluation(policy: LoadedPolicy, request: DecisionRequest, p: dict[str, Any]) -> dict[str, Any]:
+    """The record the policy in force gives ``request``, which the entry must match exactly."""
     expected = record_for(policy, request)
     recorded = {k: v for k, v in p.items() if k not in ("signature", "attestation")}
     if recorded != expected:
@@ -96,20 +125,7 @@ def _decision(state: GovernanceState, entry: Entry) -> None:
             f"the recorded evaluation differs from the policy in force ({policy.label}) in {differing}",
             rule="release.decision",
         )
-    leaf = entry.leaf_hash.hex()
-    d = DecisionState(
-        entry.seq, leaf, parse_time(entry.time), request.model, request.version, requester, p, policy.sha256
-    )
-    d.phase = "approved" if not expected["requirements"]["approvals"] else "pending_approval"
-    _note(
-        d,
-        entry,
-        requester,
-        f"submitted: index {expected['assessment']['index']}, band "
-        f"{expected['assessment']['band']}, tier {expected['requirements']['tier']}",
-    )
-    state.decisions[leaf] = d
-    state.by_version[key] = leaf
+    return expected
 
 
 @handles("release.approval", frozenset({"decision", "approver", "role", "verdict", "comment"}))
@@ -120,49 +136,70 @@ def _approval(state: GovernanceState, entry: Entry) -> None:
     field_of(p, "comment")
     if verdict not in ("approve", "reject"):
         raise RefusedError("verdict must be approve or reject", rule="release.approval")
+    _check_approver(state, entry, d, approver, role)
+    fact = ApprovalFact(approver, role, verdict, parse_time(entry.time))
+    if d.phase == "promoted" and d.break_glass_open:
+        _retrospective_approval(state, entry, d, fact)
+    else:
+        _tier_approval(entry, d, fact)
+
+
+def _check_approver(state: GovernanceState, entry: Entry, d: DecisionState, approver: str, role: str) -> None:
+    """The approver signed, holds ``role``, is not the requester, and has not voted on ``d`` yet."""
     who = state.identity(approver, rule="release.approval")
-    check_statement(entry.kind, p, who.public_key, approver)
+    check_statement(entry.kind, entry.payload, who.public_key, approver)
     if role not in who.roles:
         raise RefusedError(f"{approver} does not hold role {role}", rule="release.approval")
     if approver == d.requester:
         raise RefusedError("the requester may never approve their own release", rule="separation_of_duties")
     if any(a.approver == approver for a in d.approvals):
         raise RefusedError(f"{approver} has already given a verdict on {d.ref}", rule="separation_of_duties")
+
+
+def _retrospective_approval(
+    state: GovernanceState, entry: Entry, d: DecisionState, fact: ApprovalFact
+) -> None:
+    """A verdict on a break-glass promotion, from one of the policy's retrospective roles."""
     policy = state.policies[d.policy_sha].policy
-    moment = parse_time(entry.time)
-    fact = ApprovalFact(approver, role, verdict, moment)
-    if d.phase == "promoted" and d.break_glass_open:
-        assert policy.break_glass is not None
-        if role not in policy.break_glass.retrospective_roles:
-            raise RefusedError(
-                f"a retrospective approval must come from {policy.break_glass.retrospective_roles}",
-                rule="break_glass.retrospective_roles",
-            )
-        d.approvals.append(fact)
-        if verdict == "approve":
-            d.retro_approved_by = approver
-        _note(d, entry, approver, f"retrospective {verdict} as {role}")
-        return
+    assert policy.break_glass is not None
+    if fact.role not in policy.break_glass.retrospective_roles:
+        raise RefusedError(
+            f"a retrospective approval must come from {policy.break_glass.retrospective_roles}",
+            rule="break_glass.retrospective_roles",
+        )
+    d.approvals.append(fact)
+    if fact.verdict == "approve":
+        d.retro_approved_by = fact.approver
+    _note(d, entry, fact.approver, f"retrospective {fact.verdict} as {fact.role}")
+
+
+def _tier_approval(entry: Entry, d: DecisionState, fact: ApprovalFact) -> None:
+    """A verdict the decision's tier asks for; it may complete the approvals or reject the release."""
     if d.phase != "pending_approval":
         raise RefusedError(f"{d.ref} is {d.phase}; it is not awaiting approvals", rule="lifecycle")
-    needed = {r["role"]: int(r["count"]) for r in d.requirements["approvals"]}
-    if role not in needed:
-        raise RefusedError(
-            f"tier {d.tier} does not require role {role} (it requires {sorted(needed) or 'none'})",
-            rule=f"tiers.{d.tier}.approvals",
-        )
-    before = approval_status(d.requirements, d.approvals)
-    if verdict == "approve" and role not in dict(before.missing):
-        raise RefusedError(
-            f"the {role} approvals for {d.ref} are already complete", rule=f"tiers.{d.tier}.approvals"
-        )
+    _check_role_wanted(d, fact)
     d.approvals.append(fact)
     after = approval_status(d.requirements, d.approvals)
     if after.rejected_by:
         d.phase = "rejected"
     elif after.satisfied:
         d.phase = "approved"
-    _note(d, entry, approver, f"{verdict} as {role}")
+    _note(d, entry, fact.approver, f"{fact.verdict} as {fact.role}")
+
+
+def _check_role_wanted(d: DecisionState, fact: ApprovalFact) -> None:
+    # A rejection is heard from any required role; an approval only while that role is still short.
+    needed = {r["role"]: int(r["count"]) for r in d.requirements["approvals"]}
+    if fact.role not in needed:
+        raise RefusedError(
+            f"tier {d.tier} does not require role {fact.role} (it requires {sorted(needed) or 'none'})",
+            rule=f"tiers.{d.tier}.approvals",
+        )
+    before = approval_status(d.requirements, d.approvals)
+    if fact.verdict == "approve" and fact.role not in dict(before.missing):
+        raise RefusedError(
+            f"the {fact.role} approvals for {d.ref} are already complete", rule=f"tiers.{d.tier}.approvals"
+        )
 
 
 def _canary_criteria(d: DecisionState, summary: dict[str, Any]) -> list[str]:
@@ -272,19 +309,11 @@ def _promoted(state: GovernanceState, entry: Entry) -> None:
     actor = field_of(p, "actor")
     break_glass = field_of(p, "break_glass", bool)
     policy = state.policies[d.policy_sha].policy
-    extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
-    _operator(state, actor, "release.promoted", extra, PROMOTER_ROLES)
-    who = state.identity(actor)
-    check_authorship(state, entry, actor)
+    _check_promoter(state, entry, policy, actor)
     if p.get("policy_sha256") != d.policy_sha:
         raise RefusedError("a promotion must name the policy its decision was evaluated under", rule="policy")
     if break_glass:
-        if policy.break_glass is None:
-            raise RefusedError("the policy allows no break-glass", rule="break_glass")
-        if policy.break_glass.role not in who.roles:
-            raise RefusedError(f"break-glass needs role {policy.break_glass.role}", rule="break_glass.role")
-        if not str(p.get("reason", "")).strip():
-            raise RefusedError("a break-glass promotion needs a reason", rule="break_glass")
+        _check_break_glass(policy, state.identity(actor), p)
     current = state.production.get(d.model)
     if p.get("supersedes") != current:
         raise RefusedError(
@@ -295,26 +324,46 @@ def _promoted(state: GovernanceState, entry: Entry) -> None:
     outcome = promotion_outcome(state, d, moment, break_glass)
     if not outcome.allowed:
         raise RefusedError("; ".join(outcome.reasons()), rule="promotion")
-    previous = state.production_decision.get(d.model)
-    if previous is not None:
-        state.decisions[previous].phase = "superseded"
-        _note(state.decisions[previous], entry, actor, f"superseded by {d.version}")
+    _hand_over_production(state, entry, d, actor)
     d.phase, d.promoted_at, d.supersedes = "promoted", moment, current
     if break_glass:
         assert policy.break_glass is not None
         d.break_glass = True
         d.retro_deadline = moment + timedelta(hours=policy.break_glass.retrospective_within_hours)
+    _note(d, entry, actor, _promotion_summary(p, break_glass, current))
+
+
+def _check_promoter(state: GovernanceState, entry: Entry, policy: Policy, actor: str) -> None:
+    # Besides the promoter roles, whoever holds the policy's break-glass role may promote.
+    extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
+    _operator(state, actor, "release.promoted", extra, PROMOTER_ROLES)
+    check_authorship(state, entry, actor)
+
+
+def _check_break_glass(policy: Policy, who: Identity, p: dict[str, Any]) -> None:
+    """The policy allows break-glass, the actor holds its role, and a reason is given."""
+    if policy.break_glass is None:
+        raise RefusedError("the policy allows no break-glass", rule="break_glass")
+    if policy.break_glass.role not in who.roles:
+        raise RefusedError(f"break-glass needs role {policy.break_glass.role}", rule="break_glass.role")
+    if not str(p.get("reason", "")).strip():
+        raise RefusedError("a break-glass promotion needs a reason", rule="break_glass")
+
+
+def _hand_over_production(state: GovernanceState, entry: Entry, d: DecisionState, actor: str) -> None:
+    """The model's production release so far is superseded; ``d``'s version is in production."""
+    previous = state.production_decision.get(d.model)
+    if previous is not None:
+        state.decisions[previous].phase = "superseded"
+        _note(state.decisions[previous], entry, actor, f"superseded by {d.version}")
     state.production[d.model] = d.version
     state.production_decision[d.model] = d.leaf_hex
     state.promoted_versions.setdefault(d.model, set()).add(d.version)
-    _note(
-        d,
-        entry,
-        actor,
-        "promoted"
-        + (" by BREAK-GLASS: " + str(p.get("reason")) if break_glass else "")
-        + (f", superseding {current}" if current else ""),
-    )
+
+
+def _promotion_summary(p: dict[str, Any], break_glass: bool, current: str | None) -> str:
+    by = " by BREAK-GLASS: " + str(p.get("reason")) if break_glass else ""
+    return "promoted" + by + (f", superseding {current}" if current else "")
 
 
 @handles("release.rolled_back", frozenset({"decision", "to_version", "reason", "actor"}))

@@ -1,6 +1,6 @@
 """The ``release.decision`` record: the request, the policy in force, and its evaluation.
 
-The fourth step of a decision's path (docs/architecture.md): read and validate
+Step 5 of a decision's path (docs/architecture.md): read and validate
 (:mod:`ledger.scoring.input`), assess (:mod:`ledger.scoring.assess`), evaluate the policy
 (:mod:`policies.evaluate`), then this: the payload that is signed and hashed into the log.
 """

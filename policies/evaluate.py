@@ -1,7 +1,9 @@
 """Evaluate a decision's assessment under a policy: its tier's requirements and the rules fired.
 
-The third step of a decision's path (docs/architecture.md): it takes the assessment
-:mod:`ledger.scoring.assess` computed and never calls back into the scoring. Deterministic.
+Step 4 of a decision's path (docs/architecture.md): :func:`evaluate_decision` takes the
+assessment :mod:`ledger.scoring.assess` computed; nothing here is called by the scoring, so
+the two never call each other in a circle. :func:`evaluate_request` is steps 3 and 4 in a
+row, for callers that hold a request (policy cases, policy diff, replay). Deterministic.
 """
 
 from __future__ import annotations
@@ -45,48 +47,57 @@ def requirements(policy: Policy, tier: Tier) -> dict[str, Any]:
 def _fired_for_assessment(
     policy: Policy, assessment: dict[str, Any], tier: Tier, weights: WeightsVerdict | None = None
 ) -> list[RuleFired]:
-    a = assessment
-    fired = [
-        RuleFired(
-            f"scoring.weight_profiles.{a['weights']['profile']}",
-            f"index {a['index']}",
-            {name: s["contribution"] for name, s in a["subscores"].items()} | {"penalty": a["penalty"]},
-        )
-    ]
-    for g in a["gates"]:
-        where = "scoring.gates" if g["source"] == "policy" else "decision.gates"
-        bound = {k: g[k] for k in ("min", "max", "observed") if k in g}
-        fired.append(
-            RuleFired(
-                f"{where}.{g['name']}",
-                ("pass" if g["passed"] else f"fail ({g['effect']})"),
-                bound | {"severity": g["severity"]},
-            )
-        )
-    bands = policy.scoring.bands
-    fired.append(
-        RuleFired(
-            "scoring.bands",
-            a["band"],
-            {
-                "index": a["index"],
-                "parity": decimal_text(bands.parity),
-                "green_margin": decimal_text(bands.green_margin),
-                "blocking_gate_failures": str(
-                    sum(1 for g in a["gates"] if not g["passed"] and g["effect"] == "block")
-                ),
-            },
-        )
+    fired = [_fired_for_index(assessment)]
+    fired += [_fired_for_gate(g) for g in assessment["gates"]]
+    fired.append(_fired_for_bands(policy, assessment))
+    fired += _fired_for_risk(policy, assessment["risk"])
+    if weights is not None:
+        fired.append(fired_for_weights(weights, assessment["weights"]))
+    fired.append(_fired_for_tier(policy, tier))
+    return fired
+
+
+def _fired_for_index(a: dict[str, Any]) -> RuleFired:
+    return RuleFired(
+        f"scoring.weight_profiles.{a['weights']['profile']}",
+        f"index {a['index']}",
+        {name: s["contribution"] for name, s in a["subscores"].items()} | {"penalty": a["penalty"]},
     )
-    risk = a["risk"]
-    fired.append(
+
+
+def _fired_for_gate(g: dict[str, Any]) -> RuleFired:
+    where = "scoring.gates" if g["source"] == "policy" else "decision.gates"
+    bound = {k: g[k] for k in ("min", "max", "observed") if k in g}
+    return RuleFired(
+        f"{where}.{g['name']}",
+        ("pass" if g["passed"] else f"fail ({g['effect']})"),
+        bound | {"severity": g["severity"]},
+    )
+
+
+def _fired_for_bands(policy: Policy, a: dict[str, Any]) -> RuleFired:
+    bands = policy.scoring.bands
+    blocking = sum(1 for g in a["gates"] if not g["passed"] and g["effect"] == "block")
+    return RuleFired(
+        "scoring.bands",
+        a["band"],
+        {
+            "index": a["index"],
+            "parity": decimal_text(bands.parity),
+            "green_margin": decimal_text(bands.green_margin),
+            "blocking_gate_failures": str(blocking),
+        },
+    )
+
+
+def _fired_for_risk(policy: Policy, risk: dict[str, Any]) -> list[RuleFired]:
+    """The risk score's factors, its base tier and, if one applied, the escalation."""
+    fired = [
         RuleFired(
             "risk.factor_weights",
             f"score {risk['score']}",
             {name: f["contribution"] for name, f in risk["factors"].items()},
-        )
-    )
-    fired.append(
+        ),
         RuleFired(
             "risk.tiers",
             risk["base_tier"],
@@ -95,24 +106,23 @@ def _fired_for_assessment(
                 "low_below": decimal_text(policy.risk.low_below),
                 "medium_below": decimal_text(policy.risk.medium_below),
             },
-        )
-    )
+        ),
+    ]
     if "escalation" in risk:
         fired.append(RuleFired("risk.escalations", risk["tier"], {"reason": risk["escalation"]}))
-    if weights is not None:
-        fired.append(fired_for_weights(weights, a["weights"]))
-    rule = policy.tier_rule(tier)
-    fired.append(
-        RuleFired(
-            f"tiers.{tier}",
-            f"rollout {rule.rollout.mode}",
-            {
-                "approvals": ", ".join(f"{r.count}x {r.role}" for r in rule.approvals) or "none",
-                "rollback_rehearsal_max_age_days": str(rule.rollback_rehearsal_max_age_days),
-            },
-        )
-    )
     return fired
+
+
+def _fired_for_tier(policy: Policy, tier: Tier) -> RuleFired:
+    rule = policy.tier_rule(tier)
+    return RuleFired(
+        f"tiers.{tier}",
+        f"rollout {rule.rollout.mode}",
+        {
+            "approvals": ", ".join(f"{r.count}x {r.role}" for r in rule.approvals) or "none",
+            "rollback_rehearsal_max_age_days": str(rule.rollback_rehearsal_max_age_days),
+        },
+    )
 
 
 @dataclass(frozen=True)

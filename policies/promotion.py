@@ -81,79 +81,83 @@ class PromotionOutcome:
         return [f"{b.rule}: {b.outcome}" for b in self.blockers]
 
 
+Check = tuple[bool, RuleFired]
+"""A promotion check: whether it passed, and the rule that made it."""
+
+
 def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) -> PromotionOutcome:
-    """May this release be promoted at ``moment``? Every check is reported, passing or not."""
-    checks: list[RuleFired] = []
-    blockers: list[RuleFired] = []
+    """May this release be promoted at ``moment``? Every check is reported, passing or not.
 
-    def check(ok: bool, fired: RuleFired) -> None:
-        checks.append(fired)
-        if not ok:
-            blockers.append(fired)
+    The checks, in order: the band, the tier's approvals, the canary (for a canary
+    rollout), the rollback rehearsal's age, then each freeze window active at ``moment``.
+    """
+    checks = [
+        _band_check(facts),
+        _approvals_check(facts),
+        *_canary_checks(facts),
+        _rehearsal_check(facts, moment),
+        *_freeze_checks(policy, facts, moment),
+    ]
+    blockers = tuple(fired for ok, fired in checks if not ok)
+    return PromotionOutcome(not blockers, blockers, tuple(fired for _, fired in checks))
 
-    check(
-        facts.band != "red",
-        RuleFired(
-            "scoring.bands",
-            "red band: the release failed a hard gate or shows no net gain"
-            if facts.band == "red"
-            else f"band {facts.band}",
-            {"band": facts.band},
-        ),
-    )
+
+def _band_check(facts: PromotionFacts) -> Check:
+    red = facts.band == "red"
+    outcome = "red band: the release failed a hard gate or shows no net gain" if red else f"band {facts.band}"
+    return not red, RuleFired("scoring.bands", outcome, {"band": facts.band})
+
+
+def _approvals_check(facts: PromotionFacts) -> Check:
+    # A rejection blocks even a break-glass promotion; break-glass only overrides missing approvals.
+    rule = f"tiers.{facts.tier}.approvals"
     status = approval_status(facts.requirements, facts.approvals)
     if status.rejected_by:
         who = ", ".join(f"{r.approver} ({r.role})" for r in status.rejected_by)
-        check(False, RuleFired(f"tiers.{facts.tier}.approvals", f"rejected by {who}", {}))
-    elif status.satisfied:
-        check(
-            True,
-            RuleFired(
-                f"tiers.{facts.tier}.approvals",
-                "satisfied",
-                {"approvers": ", ".join(a.approver for a in status.counted) or "none needed"},
-            ),
+        return False, RuleFired(rule, f"rejected by {who}", {})
+    if status.satisfied:
+        approvers = ", ".join(a.approver for a in status.counted) or "none needed"
+        return True, RuleFired(rule, "satisfied", {"approvers": approvers})
+    if facts.break_glass:
+        return True, RuleFired(
+            "break_glass", f"approvals overridden; missing {status.describe_missing()}", {}
         )
-    elif facts.break_glass:
-        check(
-            True, RuleFired("break_glass", f"approvals overridden; missing {status.describe_missing()}", {})
-        )
-    else:
-        check(False, RuleFired(f"tiers.{facts.tier}.approvals", f"missing {status.describe_missing()}", {}))
-    if facts.requirements["rollout"]["mode"] == "canary":
-        check(
-            facts.canary == "passed",
-            RuleFired(f"tiers.{facts.tier}.rollout", f"canary {facts.canary}", {"required": "passed"}),
-        )
+    return False, RuleFired(rule, f"missing {status.describe_missing()}", {})
+
+
+def _canary_checks(facts: PromotionFacts) -> list[Check]:
+    """The canary's result, for a tier that rolls out by canary; nothing otherwise."""
+    if facts.requirements["rollout"]["mode"] != "canary":
+        return []
+    fired = RuleFired(f"tiers.{facts.tier}.rollout", f"canary {facts.canary}", {"required": "passed"})
+    return [(facts.canary == "passed", fired)]
+
+
+def _rehearsal_check(facts: PromotionFacts, moment: datetime) -> Check:
+    rule = f"tiers.{facts.tier}.rollback_rehearsal_max_age_days"
     max_age = int(facts.requirements["rollback_rehearsal_max_age_days"])
     if facts.rehearsed_at is None:
-        check(
-            False,
+        return False, RuleFired(rule, "the rollback path was never rehearsed", {"max_age_days": str(max_age)})
+    age = moment - facts.rehearsed_at
+    fresh = timedelta(0) <= age <= timedelta(days=max_age)
+    values = {"max_age_days": str(max_age), "rehearsed_at": facts.rehearsed_at.isoformat()}
+    return fresh, RuleFired(rule, _rehearsal_age(age), values)
+
+
+def _freeze_checks(policy: Policy, facts: PromotionFacts, moment: datetime) -> list[Check]:
+    """One check per freeze window active at ``moment``; only break-glass passes one."""
+    overridden = " (overridden by break-glass)" if facts.break_glass else ""
+    return [
+        (
+            facts.break_glass,
             RuleFired(
-                f"tiers.{facts.tier}.rollback_rehearsal_max_age_days",
-                "the rollback path was never rehearsed",
-                {"max_age_days": str(max_age)},
+                f"freeze_windows.{window.name}",
+                "frozen" + overridden,
+                {"min_tier": window.min_tier, "timezone": window.timezone},
             ),
         )
-    else:
-        age = moment - facts.rehearsed_at
-        fresh = timedelta(0) <= age <= timedelta(days=max_age)
-        check(
-            fresh,
-            RuleFired(
-                f"tiers.{facts.tier}.rollback_rehearsal_max_age_days",
-                _rehearsal_age(age),
-                {"max_age_days": str(max_age), "rehearsed_at": facts.rehearsed_at.isoformat()},
-            ),
-        )
-    for window in active_freezes(policy.freeze_windows, facts.tier, moment):
-        fired = RuleFired(
-            f"freeze_windows.{window.name}",
-            "frozen" + (" (overridden by break-glass)" if facts.break_glass else ""),
-            {"min_tier": window.min_tier, "timezone": window.timezone},
-        )
-        check(facts.break_glass, fired)
-    return PromotionOutcome(not blockers, tuple(blockers), tuple(checks))
+        for window in active_freezes(policy.freeze_windows, facts.tier, moment)
+    ]
 
 
 def _rehearsal_age(age: timedelta) -> str:

@@ -9,7 +9,7 @@ from ledger.encoding.numbers import decimal_text, parse_decimal_text
 from ledger.errors import RefusedError
 from ledger.scoring.rules import SUBSCORES, TIERS, Tier
 from policies.fired import RuleFired
-from policies.model import Policy
+from policies.model import Policy, WeightRules
 
 WEIGHT_RULES = "scoring.weight_rules"
 
@@ -36,6 +36,10 @@ class WeightsVerdict:
         return RefusedError(f"weights: {self.describe()}", rule=self.rule)
 
 
+Problem = tuple[str, str, str]
+"""A weight rule's finding: (the rule's policy path, the reason in words, its action)."""
+
+
 def check_weights(
     policy: Policy, weights: dict[str, str], workload: str, tier: Tier
 ) -> WeightsVerdict | None:
@@ -48,45 +52,57 @@ def check_weights(
     if rules is None:
         return None
     profile = str(weights["profile"])
-    custom = profile == "custom"
-    problems: list[tuple[str, str, str]] = []  # (rule, reason, action)
-    if custom and rules.custom != "allow":
-        shown = ", ".join(f"{s} {weights[s]}" for s in SUBSCORES)
-        problems.append(
-            (f"{WEIGHT_RULES}.custom", f"custom weights ({shown}) instead of a policy profile", rules.custom)
-        )
+    problems = [
+        *_custom_problems(rules, profile, weights),
+        *_minimum_problems(rules, weights),
+        *_tier_profile_problems(rules, profile, tier),
+        *_workload_profile_problems(rules, profile, workload),
+    ]
+    return _verdict(rules, problems, profile, tier)
+
+
+def _custom_problems(rules: WeightRules, profile: str, weights: dict[str, str]) -> list[Problem]:
+    if profile != "custom" or rules.custom == "allow":
+        return []
+    shown = ", ".join(f"{s} {weights[s]}" for s in SUBSCORES)
+    return [(f"{WEIGHT_RULES}.custom", f"custom weights ({shown}) instead of a policy profile", rules.custom)]
+
+
+def _minimum_problems(rules: WeightRules, weights: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
     for subscore, floor in rules.minimum.items():
         used = parse_decimal_text(str(weights[subscore]))
         if used < floor:
-            problems.append(
-                (
-                    f"{WEIGHT_RULES}.minimum.{subscore}",
-                    f"the {subscore} weight is {decimal_text(used)}, below the policy's minimum of "
-                    f"{decimal_text(floor)}",
-                    rules.on_violation,
-                )
+            reason = (
+                f"the {subscore} weight is {decimal_text(used)}, below the policy's minimum of "
+                f"{decimal_text(floor)}"
             )
-    if not custom:
-        allowed_here = rules.profiles_by_tier.get(tier)
-        if allowed_here is not None and profile not in allowed_here:
-            problems.append(
-                (
-                    f"{WEIGHT_RULES}.profiles_by_tier.{tier}",
-                    f"profile {profile} is not allowed at tier {tier} "
-                    f"(allowed: {', '.join(allowed_here) or 'none'})",
-                    rules.on_violation,
-                )
-            )
-        for_workload = rules.profiles_by_workload.get(workload)
-        if for_workload is not None and profile not in for_workload:
-            problems.append(
-                (
-                    f"{WEIGHT_RULES}.profiles_by_workload.{workload}",
-                    f"profile {profile} is not allowed for workload {workload} "
-                    f"(allowed: {', '.join(for_workload) or 'none'})",
-                    rules.on_violation,
-                )
-            )
+            problems.append((f"{WEIGHT_RULES}.minimum.{subscore}", reason, rules.on_violation))
+    return problems
+
+
+def _tier_profile_problems(rules: WeightRules, profile: str, tier: Tier) -> list[Problem]:
+    # Custom weights are no profile: the custom rule alone judges them.
+    allowed_here = rules.profiles_by_tier.get(tier)
+    if profile == "custom" or allowed_here is None or profile in allowed_here:
+        return []
+    reason = f"profile {profile} is not allowed at tier {tier} (allowed: {', '.join(allowed_here) or 'none'})"
+    return [(f"{WEIGHT_RULES}.profiles_by_tier.{tier}", reason, rules.on_violation)]
+
+
+def _workload_profile_problems(rules: WeightRules, profile: str, workload: str) -> list[Problem]:
+    for_workload = rules.profiles_by_workload.get(workload)
+    if profile == "custom" or for_workload is None or profile in for_workload:
+        return []
+    reason = (
+        f"profile {profile} is not allowed for workload {workload} "
+        f"(allowed: {', '.join(for_workload) or 'none'})"
+    )
+    return [(f"{WEIGHT_RULES}.profiles_by_workload.{workload}", reason, rules.on_violation)]
+
+
+def _verdict(rules: WeightRules, problems: list[Problem], profile: str, tier: Tier) -> WeightsVerdict:
+    """Refused if any problem refuses, escalated if any problem remains, else allowed."""
     refused = [p for p in problems if p[2] == "refuse"]
     if refused:
         return WeightsVerdict("refused", refused[0][0], tuple(p[1] for p in refused), tier, tier)

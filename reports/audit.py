@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from ledger.tlog.entry import format_time, parse_time
 from policies.promotion import ApprovalFact, approval_status
 from reports import fmt, health, policydiff
 from reports.evidence import Figure
-from reports.facts import DecisionFacts, LedgerFacts
+from reports.facts import ApprovalFacts, DecisionFacts, EventFacts, LedgerFacts
 from reports.period import Period, parse_period
 
 REPORT_TYPE = "audit"
@@ -155,63 +156,88 @@ def _health(scope: list[DecisionFacts]) -> list[dict[str, Any]]:
     return [m.to_json() for m in health.delivery_health(scope)]
 
 
-def context(
-    facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any], extras: dict[str, Any]
-) -> dict[str, Any]:
-    period = parse_period(str(params["from"]), str(params["to"]))
-    model = params.get("model")
-    as_of = facts.entries[checkpoint.size - 1].time
+@dataclass(frozen=True)
+class _Scope:
+    """The decisions an audit covers: ``everything`` for the model (all time, by seq), ``scope``
+    those recorded in the period, and what happened to any of them in the period."""
+
+    period: Period
+    everything: list[DecisionFacts]
+    scope: list[DecisionFacts]
+    in_period: dict[int, EventFacts]
+    approvals: list[ApprovalFacts]
+    break_glass: list[DecisionFacts]
+    still_open: list[DecisionFacts]
+
+
+def _scope(facts: LedgerFacts, period: Period, model: str | None) -> _Scope:
     everything = [d for d in sorted(facts.decisions.values(), key=lambda d: d.seq) if _in_scope(d, model)]
-    scope = [d for d in everything if period.contains_time(d.time)]
     # An event can appear on two decisions (a promotion also supersedes): count entries, not events.
     in_period = {
         e.seq: e for d in everything for e in d.events if period.contains_time(e.time) and e.seq != d.seq
     }
-    approvals = [a for d in everything for a in d.approvals if period.contains_time(a.time)]
-    break_glass = [
-        d for d in everything if d.break_glass and d.promoted_at and period.contains_time(d.promoted_at)
-    ]
-    still_open = [d for d in everything if d.break_glass_open]
-    policy_changes = _policy_changes(facts, period, scope)
-    summary = {
-        "decisions": len(scope),
-        "approvals": sum(1 for a in approvals if a.verdict == "approve"),
-        "rejections": sum(1 for a in approvals if a.verdict == "reject"),
-        "promotions": sum(1 for e in in_period.values() if e.kind == "release.promoted"),
-        "rollbacks": sum(1 for e in in_period.values() if e.kind == "release.rolled_back"),
-        "break_glass": len(break_glass),
-        "awaiting_retro": len(still_open),
+    return _Scope(
+        period,
+        everything,
+        [d for d in everything if period.contains_time(d.time)],
+        in_period,
+        [a for d in everything for a in d.approvals if period.contains_time(a.time)],
+        [d for d in everything if d.break_glass and d.promoted_at and period.contains_time(d.promoted_at)],
+        [d for d in everything if d.break_glass_open],
+    )
+
+
+def _summary(sc: _Scope, policy_changes: list[dict[str, Any]]) -> dict[str, int]:
+    events = sc.in_period.values()
+    return {
+        "decisions": len(sc.scope),
+        "approvals": sum(1 for a in sc.approvals if a.verdict == "approve"),
+        "rejections": sum(1 for a in sc.approvals if a.verdict == "reject"),
+        "promotions": sum(1 for e in events if e.kind == "release.promoted"),
+        "rollbacks": sum(1 for e in events if e.kind == "release.rolled_back"),
+        "break_glass": len(sc.break_glass),
+        "awaiting_retro": len(sc.still_open),
         "policy_changes": len(policy_changes),
     }
+
+
+def _consistency(extras: dict[str, Any]) -> dict[str, Any] | None:
     old = extras.get("old_checkpoint")
+    if old is None:
+        return None
+    return {"old_size": old.size, "old_root": _b64(old.root), "hashes": extras.get("consistency_hashes", 0)}
+
+
+def context(
+    facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any], extras: dict[str, Any]
+) -> dict[str, Any]:
+    """The auditor export's content for ``params`` (``from``, ``to``, optional ``model``), as of
+    ``checkpoint``; ``extras`` carries the ledger verification and any earlier checkpoint."""
+    period = parse_period(str(params["from"]), str(params["to"]))
+    model = params.get("model")
+    as_of = facts.entries[checkpoint.size - 1].time
+    sc = _scope(facts, period, model)
+    policy_changes = _policy_changes(facts, period, sc.scope)
     return {
         "period": {"from": period.start_text, "to": period.end_text, "label": period.label()},
         "model": model or "all models",
         "as_of": fmt.when(as_of),
-        "summary": summary,
-        "break_glass": [_retro(facts, d, as_of) for d in _unique([*break_glass, *still_open])],
+        "summary": _summary(sc, policy_changes),
+        "break_glass": [_retro(facts, d, as_of) for d in _unique([*sc.break_glass, *sc.still_open])],
         "policy_changes": policy_changes,
-        "open_items": _open_items(facts, scope, as_of),
-        "decisions": [_detail(d) for d in scope],
-        "health": _health(scope),
+        "open_items": _open_items(facts, sc.scope, as_of),
+        "decisions": [_detail(d) for d in sc.scope],
+        "health": _health(sc.scope),
         "health_weights": health.weights_json(),
         "verification": extras.get("ledger_verification"),
-        "consistency": (
-            {
-                "old_size": old.size,
-                "old_root": _b64(old.root),
-                "hashes": extras.get("consistency_hashes", 0),
-            }
-            if old is not None
-            else None
-        ),
+        "consistency": _consistency(extras),
         "checkpoint": {"size": checkpoint.size, "root": _b64(checkpoint.root)},
     }
 
 
-def figures(ctx: dict[str, Any]) -> list[Figure]:
+def _summary_figures(ctx: dict[str, Any]) -> list[Figure]:
     s = ctx["summary"]
-    out = [
+    return [
         Figure("period", "Period", ctx["period"]["label"]),
         Figure("summary.decisions", "Decisions recorded in the period", str(s["decisions"])),
         Figure("summary.approvals", "Approvals given in the period", str(s["approvals"])),
@@ -226,31 +252,48 @@ def figures(ctx: dict[str, Any]) -> list[Figure]:
         ),
         Figure("summary.policy_changes", "Policy changes in the period", str(s["policy_changes"])),
     ]
-    for d in ctx["decisions"]:
-        out.append(
-            Figure(
-                f"decision.{d['seq']}",
-                f"{d['ref']} index, band, tier",
-                f"{d['index']} {d['band']} {d['tier']}",
-            )
+
+
+def _decision_figures(decisions: list[dict[str, Any]]) -> list[Figure]:
+    return [
+        Figure(
+            f"decision.{d['seq']}", f"{d['ref']} index, band, tier", f"{d['index']} {d['band']} {d['tier']}"
         )
-    for m in ctx["health"]:
-        out.append(
-            Figure(
-                f"health.{m['model']}",
-                f"Iteration index {m['model']} (velocity, coverage, regression surface, risk)",
-                f"{m['iteration_index']} ({m['velocity']}, {m['coverage']}, {m['regression_surface']}, "
-                f"{m['deployment_risk']})",
-            )
+        for d in decisions
+    ]
+
+
+def _health_figures(models: list[dict[str, Any]]) -> list[Figure]:
+    return [
+        Figure(
+            f"health.{m['model']}",
+            f"Iteration index {m['model']} (velocity, coverage, regression surface, risk)",
+            f"{m['iteration_index']} ({m['velocity']}, {m['coverage']}, {m['regression_surface']}, "
+            f"{m['deployment_risk']})",
         )
-    if ctx["consistency"] is not None:
-        out.append(
-            Figure(
-                "consistency.old_size",
-                "Consistent with earlier checkpoint of size",
-                str(ctx["consistency"]["old_size"]),
-            )
+        for m in models
+    ]
+
+
+def _consistency_figures(consistency: dict[str, Any] | None) -> list[Figure]:
+    if consistency is None:
+        return []
+    return [
+        Figure(
+            "consistency.old_size",
+            "Consistent with earlier checkpoint of size",
+            str(consistency["old_size"]),
         )
-    out.append(Figure("checkpoint.size", "Checkpoint tree size", str(ctx["checkpoint"]["size"])))
-    out.append(Figure("checkpoint.root", "Checkpoint root hash", ctx["checkpoint"]["root"]))
-    return out
+    ]
+
+
+def figures(ctx: dict[str, Any]) -> list[Figure]:
+    """The figures ``rledger report verify`` recomputes and looks for in the PDF text, in order."""
+    return [
+        *_summary_figures(ctx),
+        *_decision_figures(ctx["decisions"]),
+        *_health_figures(ctx["health"]),
+        *_consistency_figures(ctx["consistency"]),
+        Figure("checkpoint.size", "Checkpoint tree size", str(ctx["checkpoint"]["size"])),
+        Figure("checkpoint.root", "Checkpoint root hash", ctx["checkpoint"]["root"]),
+    ]

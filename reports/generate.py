@@ -9,7 +9,7 @@ snapshot (as of the latest checkpoint) -> entries the report covers (reports.sel
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -83,52 +83,68 @@ def _integrity(
     }
 
 
-def _charts(kind: str, ctx: dict[str, Any]) -> dict[str, str]:
-    if kind == release.REPORT_TYPE:
-        rows = ctx["scorecard"]["rows"]
-        history = ctx["history"]
-        this = next((n for n, h in enumerate(history) if h["this"]), None)
-        return {
-            "subscores": charts.subscores(
-                [r["name"] for r in rows],
-                [r["baseline"] for r in rows],
-                [r["candidate"] for r in rows],
-                f"Subscores: baseline v{ctx['scorecard']['baseline_version']} and {ctx['decision']['ref']}",
-            ),
-            "history": charts.index_history(
-                [f"v{h['version']}" for h in history],
-                [h["index"] for h in history],
-                [h["band"] for h in history],
-                this,
-                f"Model Iteration Index of every {ctx['decision']['model']} release (ringed: this one)",
-            ),
-        }
-    if kind == scorecard.REPORT_TYPE:
-        b = ctx["baseline"]
-        return {
-            "composite": charts.composite(
-                [b["release"], *(r["release"] for r in ctx["rows"])],
-                [b["index"], *(r["index"] for r in ctx["rows"])],
-                ["baseline", *(r["band"] for r in ctx["rows"])],
-                "Composite index against the baseline (100 = parity)",
-            )
-        }
-    out = {}
-    for m in ctx["health"]:
-        trend = m["trend"]
-        out[m["model"]] = charts.health_trend(
+def _release_charts(ctx: dict[str, Any]) -> dict[str, str]:
+    rows = ctx["scorecard"]["rows"]
+    history = ctx["history"]
+    this = next((n for n, h in enumerate(history) if h["this"]), None)
+    return {
+        "subscores": charts.subscores(
+            [r["name"] for r in rows],
+            [r["baseline"] for r in rows],
+            [r["candidate"] for r in rows],
+            f"Subscores: baseline v{ctx['scorecard']['baseline_version']} and {ctx['decision']['ref']}",
+        ),
+        "history": charts.index_history(
+            [f"v{h['version']}" for h in history],
+            [h["index"] for h in history],
+            [h["band"] for h in history],
+            this,
+            f"Model Iteration Index of every {ctx['decision']['model']} release (ringed: this one)",
+        ),
+    }
+
+
+def _scorecard_charts(ctx: dict[str, Any]) -> dict[str, str]:
+    b = ctx["baseline"]
+    return {
+        "composite": charts.composite(
+            [b["release"], *(r["release"] for r in ctx["rows"])],
+            [b["index"], *(r["index"] for r in ctx["rows"])],
+            ["baseline", *(r["band"] for r in ctx["rows"])],
+            "Composite index against the baseline (100 = parity)",
+        )
+    }
+
+
+def _health_series(trend: list[dict[str, Any]]) -> dict[str, Sequence[str]]:
+    """A model's delivery-health lines, each scaled so that up is better (0 to 100)."""
+    return {
+        "iteration index": [r["iteration_index"] for r in trend],
+        "velocity": [r["velocity"] for r in trend],
+        "coverage": [r["coverage"] for r in trend],
+        "100 - regression surface": [f"{100 - float(r['regression_surface']):.2f}" for r in trend],
+        "100 - deployment risk": [f"{100 - float(r['deployment_risk']):.2f}" for r in trend],
+    }
+
+
+def _audit_charts(ctx: dict[str, Any]) -> dict[str, str]:
+    return {
+        m["model"]: charts.health_trend(
             m["model"],
-            [r["decision"].rsplit("@", 1)[1] for r in trend],
-            {
-                "iteration index": [r["iteration_index"] for r in trend],
-                "velocity": [r["velocity"] for r in trend],
-                "coverage": [r["coverage"] for r in trend],
-                "100 - regression surface": [f"{100 - float(r['regression_surface']):.2f}" for r in trend],
-                "100 - deployment risk": [f"{100 - float(r['deployment_risk']):.2f}" for r in trend],
-            },
+            [r["decision"].rsplit("@", 1)[1] for r in m["trend"]],
+            _health_series(m["trend"]),
             f"Delivery health of {m['model']}: iteration index per release",
         )
-    return out
+        for m in ctx["health"]
+    }
+
+
+def _charts(kind: str, ctx: dict[str, Any]) -> dict[str, str]:
+    if kind == release.REPORT_TYPE:
+        return _release_charts(ctx)
+    if kind == scorecard.REPORT_TYPE:
+        return _scorecard_charts(ctx)
+    return _audit_charts(ctx)
 
 
 def _title(kind: str, ctx: dict[str, Any]) -> str:
@@ -146,6 +162,57 @@ def _estimate_pages(kind: str, seqs: list[int], snapshot: source.Snapshot) -> in
     return 6 + len(seqs) // 12
 
 
+def _unsigned_evidence(
+    snapshot: source.Snapshot,
+    kind: str,
+    params: dict[str, Any],
+    seqs: list[int],
+    proofs: list[dict[str, Any]],
+    consistency: dict[str, Any] | None,
+    verification: dict[str, Any] | None,
+) -> Evidence:
+    """The evidence for ``seqs`` before its figures are recomputed and added."""
+    return Evidence(
+        report_type=kind,
+        params=params,
+        origin=snapshot.checkpoint.origin,
+        verifier_key=snapshot.verifier_key.strip(),
+        checkpoint=snapshot.note,
+        entries=[snapshot.entries[s].data for s in seqs],
+        inclusion_proofs=proofs,
+        consistency=consistency,
+        ledger_verification=verification,
+    )
+
+
+def _meta(kind: str, title: str, snapshot: source.Snapshot) -> dict[str, Any]:
+    return {
+        "title": title,
+        "kind": kind,
+        "as_of": fmt.when(snapshot.as_of),
+        "as_of_w3c": parse_time(snapshot.as_of).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "software": software_version(),
+        "origin": snapshot.checkpoint.origin,
+    }
+
+
+def _page(
+    kind: str, title: str, snapshot: source.Snapshot, evidence: Evidence, recomputed: Recomputed, data: bytes
+) -> dict[str, Any]:
+    """What the template renders: the content, then meta, integrity, figures and charts.
+    Audits leave the proof hashes out (they would run to many pages)."""
+    ctx = recomputed.context
+    return {
+        **ctx,
+        "meta": _meta(kind, title, snapshot),
+        "integrity": _integrity(
+            evidence, recomputed, hashlib.sha256(data).hexdigest(), kind != audit.REPORT_TYPE
+        ),
+        "figures": [f.to_json() for f in evidence.figures],
+        "charts": _charts(kind, ctx),
+    }
+
+
 def _prepare(
     service: LedgerService,
     snapshot: source.Snapshot,
@@ -157,45 +224,17 @@ def _prepare(
     consistency: dict[str, Any] | None = None,
     verification: dict[str, Any] | None = None,
 ) -> Prepared:
+    # Every report also proves the genesis entry (seq 0) and the newest entry its checkpoint covers.
     seqs = sorted({*seqs, 0, snapshot.size - 1})
     proofs = source.inclusion_proofs(service, snapshot, seqs, update)
-    unsigned = Evidence(
-        report_type=kind,
-        params=params,
-        origin=snapshot.checkpoint.origin,
-        verifier_key=snapshot.verifier_key.strip(),
-        checkpoint=snapshot.note,
-        entries=[snapshot.entries[s].data for s in seqs],
-        inclusion_proofs=proofs,
-        consistency=consistency,
-        ledger_verification=verification,
-    )
+    unsigned = _unsigned_evidence(snapshot, kind, params, seqs, proofs, consistency, verification)
     recomputed = recompute(verify_evidence(unsigned, snapshot.verifier_key))
     evidence = replace(unsigned, figures=recomputed.figures)
     data = evidence.to_bytes()
-    ctx = recomputed.context
-    title = _title(kind, ctx)
-    as_of = parse_time(snapshot.as_of)
-    page = {
-        **ctx,
-        "meta": {
-            "title": title,
-            "kind": kind,
-            "as_of": fmt.when(snapshot.as_of),
-            "as_of_w3c": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "software": software_version(),
-            "origin": snapshot.checkpoint.origin,
-        },
-        "integrity": _integrity(
-            evidence, recomputed, hashlib.sha256(data).hexdigest(), kind != audit.REPORT_TYPE
-        ),
-        "figures": [f.to_json() for f in evidence.figures],
-        "charts": _charts(kind, ctx),
-    }
-    html = render_html(TEMPLATES[kind], page)
-    return Prepared(
-        kind, title, PdfJob(html, data, as_of), evidence, recomputed, _estimate_pages(kind, seqs, snapshot)
-    )
+    title = _title(kind, recomputed.context)
+    html = render_html(TEMPLATES[kind], _page(kind, title, snapshot, evidence, recomputed, data))
+    job = PdfJob(html, data, parse_time(snapshot.as_of))
+    return Prepared(kind, title, job, evidence, recomputed, _estimate_pages(kind, seqs, snapshot))
 
 
 def prepare_release(

@@ -182,62 +182,80 @@ def _evidence_refs(d: DecisionFacts) -> dict[str, Any]:
     }
 
 
-def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) -> dict[str, Any]:
-    d = _decision(facts, str(params["decision"]))
-    history = facts.model_decisions(d.model)
+def _summary(d: DecisionFacts) -> dict[str, Any]:
     verdict = release_verdict(d.phase, d.payload, d.rolled_back_to)
+    return {
+        "ref": d.ref,
+        "model": d.model,
+        "version": d.version,
+        "leaf_hex": d.leaf_hex,
+        "seq": d.seq,
+        "submitted": fmt.when(d.time),
+        "requested_by": d.requester,
+        "authorship": d.authorship,
+        "index": d.index,
+        "index_rounded": d.assessment.get("index_rounded", d.index),
+        "band": d.band,
+        "band_action": fmt.BAND_ACTION.get(d.band, d.band),
+        "tier": d.tier,
+        "phase": d.phase,
+        "verdict": verdict.text,
+        "blocked": verdict.blocked,
+        "break_glass": d.break_glass,
+        "break_glass_reason": d.break_glass_reason,
+        "break_glass_open": d.break_glass_open,
+        "gates_passed": bool(d.assessment.get("gates_passed")),
+    }
+
+
+def _sensitivity(d: DecisionFacts) -> dict[str, Any]:
     ds = d.payload["data_sensitivity"]
     return {
-        "decision": {
-            "ref": d.ref,
-            "model": d.model,
-            "version": d.version,
-            "leaf_hex": d.leaf_hex,
-            "seq": d.seq,
-            "submitted": fmt.when(d.time),
-            "requested_by": d.requester,
-            "authorship": d.authorship,
-            "index": d.index,
-            "index_rounded": d.assessment.get("index_rounded", d.index),
-            "band": d.band,
-            "band_action": fmt.BAND_ACTION.get(d.band, d.band),
-            "tier": d.tier,
-            "phase": d.phase,
-            "verdict": verdict.text,
-            "blocked": verdict.blocked,
-            "break_glass": d.break_glass,
-            "break_glass_reason": d.break_glass_reason,
-            "break_glass_open": d.break_glass_open,
-            "gates_passed": bool(d.assessment.get("gates_passed")),
-        },
+        "classification": ds["classification"],
+        "categories": list(ds.get("categories", [])) or ["none declared"],
+    }
+
+
+def _timeline(d: DecisionFacts) -> list[dict[str, Any]]:
+    return [
+        {"seq": e.seq, "when": fmt.when(e.time), "kind": e.kind, "actor": e.actor, "summary": e.summary}
+        for e in sorted(d.events, key=lambda e: e.seq)
+    ]
+
+
+def _history(facts: LedgerFacts, d: DecisionFacts) -> list[dict[str, Any]]:
+    """Every release of the decision's model, oldest first; ``this`` marks the decision itself."""
+    return [
+        {
+            "version": h.version,
+            "index": h.index,
+            "band": h.band,
+            "tier": h.tier,
+            "phase": fmt.verdict_text(h.phase, h.payload, h.rolled_back_to),
+            "submitted": fmt.when(h.time),
+            "this": h.leaf_hex == d.leaf_hex,
+        }
+        for h in facts.model_decisions(d.model)
+    ]
+
+
+def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) -> dict[str, Any]:
+    """The release report's content for ``params["decision"]`` (a leaf hash, hex), in the order
+    the template prints it. Raises ReportVerificationError if that decision is not among ``facts``."""
+    d = _decision(facts, str(params["decision"]))
+    return {
+        "decision": _summary(d),
         "scorecard": _scorecard(d),
         "gates": _gates(d),
         "risk": _risk(d),
-        "sensitivity": {
-            "classification": ds["classification"],
-            "categories": list(ds.get("categories", [])) or ["none declared"],
-        },
+        "sensitivity": _sensitivity(d),
         "approvals": _approvals(d),
         "policy": _policy(facts, d),
         "rollback": _rollback(d),
-        "timeline": [
-            {"seq": e.seq, "when": fmt.when(e.time), "kind": e.kind, "actor": e.actor, "summary": e.summary}
-            for e in sorted(d.events, key=lambda e: e.seq)
-        ],
+        "timeline": _timeline(d),
         "caveats": caveats(d.payload),
         "evidence_refs": _evidence_refs(d),
-        "history": [
-            {
-                "version": h.version,
-                "index": h.index,
-                "band": h.band,
-                "tier": h.tier,
-                "phase": fmt.verdict_text(h.phase, h.payload, h.rolled_back_to),
-                "submitted": fmt.when(h.time),
-                "this": h.leaf_hex == d.leaf_hex,
-            }
-            for h in history
-        ],
+        "history": _history(facts, d),
         "checkpoint": {"size": checkpoint.size, "root": _b64(checkpoint.root)},
     }
 
@@ -246,11 +264,10 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def figures(ctx: dict[str, Any]) -> list[Figure]:
+def _headline_figures(ctx: dict[str, Any]) -> list[Figure]:
     d, sc, risk = ctx["decision"], ctx["scorecard"], ctx["risk"]
-    ref = d["ref"]
-    out = [
-        Figure("decision", "Decision", ref),
+    return [
+        Figure("decision", "Decision", d["ref"]),
         Figure("decision.hash", "Decision entry hash", d["leaf_hex"]),
         Figure("index", "Model Iteration Index", d["index"]),
         Figure("band", "Band", d["band"]),
@@ -260,36 +277,53 @@ def figures(ctx: dict[str, Any]) -> list[Figure]:
         Figure("verdict", "Verdict", d["verdict"]),
         Figure("weights.profile", "Weight profile", sc["profile"]),
     ]
-    for row in sc["rows"]:
-        name = row["name"]
-        out.append(
-            Figure(
-                f"subscore.{name}",
-                f"{name}: weight, baseline, candidate",
-                f"{sc['weights'][name]} / {row['baseline']} / {row['candidate']}",
-            )
+
+
+def _subscore_figures(sc: dict[str, Any]) -> list[Figure]:
+    return [
+        Figure(
+            f"subscore.{row['name']}",
+            f"{row['name']}: weight, baseline, candidate",
+            f"{sc['weights'][row['name']]} / {row['baseline']} / {row['candidate']}",
         )
-    for g in ctx["gates"]:
-        out.append(
-            Figure(
-                f"gate.{g['name']}",
-                f"Gate {g['name']}",
-                f"{g['observed']} {'pass' if g['passed'] else 'FAIL'}",
-            )
+        for row in sc["rows"]
+    ]
+
+
+def _gate_figures(gates: list[dict[str, Any]]) -> list[Figure]:
+    return [
+        Figure(
+            f"gate.{g['name']}", f"Gate {g['name']}", f"{g['observed']} {'pass' if g['passed'] else 'FAIL'}"
         )
-    for a in ctx["approvals"]["rows"]:
-        verified = "verified" if a["verified"] else "NOT verified"
-        out.append(
-            Figure(
-                f"approval.{a['seq']}",
-                f"Approval by {a['approver']}",
-                f"{a['role']} {a['verdict']} {verified}",
-            )
+        for g in gates
+    ]
+
+
+def _approval_figures(rows: list[dict[str, Any]]) -> list[Figure]:
+    return [
+        Figure(
+            f"approval.{a['seq']}",
+            f"Approval by {a['approver']}",
+            f"{a['role']} {a['verdict']} {'verified' if a['verified'] else 'NOT verified'}",
         )
-    out.append(Figure("sensitivity", "Data classification", ctx["sensitivity"]["classification"]))
-    out.append(Figure("rollback.target", "Rollback target", ctx["rollback"]["target"]))
-    for h in ctx["history"]:
-        out.append(Figure(f"history.{h['version']}", f"Index history {h['version']}", h["index"]))
-    out.append(Figure("checkpoint.size", "Checkpoint tree size", str(ctx["checkpoint"]["size"])))
-    out.append(Figure("checkpoint.root", "Checkpoint root hash", ctx["checkpoint"]["root"]))
-    return out
+        for a in rows
+    ]
+
+
+def _history_figures(history: list[dict[str, Any]]) -> list[Figure]:
+    return [Figure(f"history.{h['version']}", f"Index history {h['version']}", h["index"]) for h in history]
+
+
+def figures(ctx: dict[str, Any]) -> list[Figure]:
+    """The figures ``rledger report verify`` recomputes and looks for in the PDF text, in order."""
+    return [
+        *_headline_figures(ctx),
+        *_subscore_figures(ctx["scorecard"]),
+        *_gate_figures(ctx["gates"]),
+        *_approval_figures(ctx["approvals"]["rows"]),
+        Figure("sensitivity", "Data classification", ctx["sensitivity"]["classification"]),
+        Figure("rollback.target", "Rollback target", ctx["rollback"]["target"]),
+        *_history_figures(ctx["history"]),
+        Figure("checkpoint.size", "Checkpoint tree size", str(ctx["checkpoint"]["size"])),
+        Figure("checkpoint.root", "Checkpoint root hash", ctx["checkpoint"]["root"]),
+    ]

@@ -204,6 +204,50 @@ def _recommended(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(eligible, key=lambda r: Decimal(r["index"])) if eligible else None
 
 
+def _rows(facts: LedgerFacts, chosen: list[DecisionFacts], profile: Profile) -> list[dict[str, Any]]:
+    """One row per chosen decision; ``other_baseline`` flags one measured against another
+    baseline than the first decision's (the one the scorecard's baseline row shows)."""
+    baseline_version = chosen[0].payload["baseline"]["version"]
+    rows = [_row(facts, d, profile) for d in chosen]
+    for row in rows:
+        row["other_baseline"] = row["baseline_version"] != baseline_version
+    return rows
+
+
+def _baseline_row(baseline: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "release": f"Baseline v{baseline['version']}",
+        "version": baseline["version"],
+        "scores": [baseline["scores"][name] for name in SUBSCORES],
+        "index": PARITY,
+    }
+
+
+def _weights(profile: Profile) -> dict[str, Any]:
+    return {
+        "profile": profile.name,
+        "policy": profile.policy.label,
+        "chosen_by": profile.chosen_by,
+        **{n: decimal_text(profile.weights[n]) for n in SUBSCORES},
+    }
+
+
+def _terms(
+    terms: ContractTerms,
+    model: str,
+    recommended: dict[str, Any] | None,
+    baseline: dict[str, Any],
+    gates: list[dict[str, str]],
+) -> dict[str, Any]:
+    return terms.to_context(
+        model=model,
+        recommended=recommended,
+        baseline_version=str(baseline["version"]),
+        reliability_floor=str(baseline["scores"]["reliability"]),
+        gates=gates,
+    )
+
+
 def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) -> dict[str, Any]:
     """The scorecard's content. ``params``: model, versions (all if empty), terms, and an
     optional weight ``profile``. Every index is under one profile (see :func:`choose_profile`);
@@ -211,43 +255,24 @@ def context(facts: LedgerFacts, checkpoint: Checkpoint, params: dict[str, Any]) 
     legend says which and what was recorded."""
     model = str(params["model"])
     chosen = choose(facts, model, list(params.get("versions", [])))
-    first = chosen[0]
-    baseline = first.payload["baseline"]
+    baseline = chosen[0].payload["baseline"]
     asked = params.get("profile")
     profile = choose_profile(facts, chosen, None if asked is None else str(asked))
-    rows = [_row(facts, d, profile) for d in chosen]
-    for row in rows:
-        row["other_baseline"] = row["baseline_version"] != baseline["version"]
+    rows = _rows(facts, chosen, profile)
     recommended = _recommended(rows)
     terms = ContractTerms.from_params(params.get("terms", {}))
-    gates = [{"name": g["name"], "threshold": fmt.bound(g)} for g in first.assessment["gates"]]
+    gates = [{"name": g["name"], "threshold": fmt.bound(g)} for g in chosen[0].assessment["gates"]]
     return {
         "model": model,
         "subscores": list(SUBSCORES),
-        "baseline": {
-            "release": f"Baseline v{baseline['version']}",
-            "version": baseline["version"],
-            "scores": [baseline["scores"][name] for name in SUBSCORES],
-            "index": PARITY,
-        },
+        "baseline": _baseline_row(baseline),
         "rows": rows,
-        "weights": {
-            "profile": profile.name,
-            "policy": profile.policy.label,
-            "chosen_by": profile.chosen_by,
-            **{n: decimal_text(profile.weights[n]) for n in SUBSCORES},
-        },
+        "weights": _weights(profile),
         "recomputed": [r for r in rows if r["recomputed"]],
         "caveats": [{"version": r["version"], "text": c} for r in rows for c in r["caveats"]],
         "recommended": recommended,
         "gates": gates,
-        "terms": terms.to_context(
-            model=model,
-            recommended=recommended,
-            baseline_version=str(baseline["version"]),
-            reliability_floor=str(baseline["scores"]["reliability"]),
-            gates=gates,
-        ),
+        "terms": _terms(terms, model, recommended, baseline, gates),
         "checkpoint": {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()},
     }
 

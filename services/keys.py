@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from ledger.errors import InputError, LedgerError
@@ -90,3 +91,13 @@ def read_public_key(path: Path) -> str:
     if len(raw) != 32:
         raise KeyFileError(f"{path} does not hold a 32-byte Ed25519 public key")
     return text
+
+
+def ledger_signing_key(env: Mapping[str, str], key_file: Path) -> Ed25519Signer:
+    """The ledger's checkpoint key: ``RLEDGER_SIGNING_KEY`` (a note signer key) when set, else
+    the key file (mode 0600, written by ``rledger init``). Shared by both doors, so the CLI and
+    the HTTP API sign with the same key under the same settings.
+
+    Raises KeyFileError (a missing or unreadable file) or FormatError (a malformed key)."""
+    inline = env.get("RLEDGER_SIGNING_KEY")
+    return Ed25519Signer.parse(inline) if inline else read_private_key(key_file)

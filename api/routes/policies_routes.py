@@ -8,6 +8,7 @@ from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import DryRun, Evaluation, PolicyAdoption, PolicyView, RecordedEntry
+from governance.record import decision_record
 from governance.state import ADMIN
 from ledger.scoring.input import parse_request
 from policies.evaluate import evaluate_request
@@ -53,14 +54,11 @@ def dry_run(body: DryRun, service: ServiceDep, caller: CallerDep) -> Evaluation:
         if body.policy_text
         else service.state().active_policy
     )
-    evaluation = evaluate_request(loaded, parse_request(body.decision))
+    request = parse_request(body.decision)
+    record = decision_record(loaded, request, evaluate_request(loaded, request))
     return Evaluation(
-        policy={
-            "policy_id": loaded.policy.policy_id,
-            "version": loaded.policy.version,
-            "sha256": loaded.sha256,
-        },
-        assessment=evaluation.assessment,
-        requirements=evaluation.requirements,
-        rules_fired=[r.to_json() for r in evaluation.fired],
+        policy=record["policy"],
+        assessment=record["assessment"],
+        requirements=record["requirements"],
+        rules_fired=record["rules_fired"],
     )

@@ -1,6 +1,6 @@
 """Reading and validating a decision file: from bytes to a :class:`DecisionRequest`.
 
-The first step of a decision's path (docs/architecture.md): the one strict reader every
+Steps 1 and 2 of a decision's path (docs/architecture.md): the one strict reader every
 door shares (:mod:`ledger.encoding.reader`), pydantic validation that names the first bad
 field, and the submitted fields in entry form (decimal strings, RFC 3339 UTC times).
 """

@@ -222,35 +222,71 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
 
 
 def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
-    """RFC 9162 §2.1.4.2, with transparency-dev/merkle's edge cases (see the vectors README)."""
-    if old < 0 or new < 0:
-        raise ProofError("tree sizes cannot be negative")
-    if new < old:
-        raise ProofError(f"new size {new} is smaller than old size {old}")
-    if old == 0:
-        raise ProofError("a consistency proof from the empty tree proves nothing")
+    """RFC 9162 §2.1.4.2, with transparency-dev/merkle's edge cases (see the vectors README).
+
+    Raises ProofError when the sizes admit no proof, equal sizes come with a proof or with
+    different roots, a hash is not 32 bytes, the proof has the wrong length, or it does not
+    reproduce both roots.
+    """
+    _check_consistency_sizes(old, new)
     if old == new:
-        if proof:
-            raise ProofError("sizes are equal, so the proof must be empty")
-        if old_root != new_root:
-            raise ProofError(
-                "sizes are equal but roots differ", expected=old_root.hex(), actual=new_root.hex()
-            )
+        _check_same_tree(old_root, new_root, proof)
         return
+    # Step 1: an empty path proves nothing between different sizes.
     if not proof:
         raise ProofError("empty consistency proof between different sizes")
     _check_len("old root", old_root)
     _check_len("new root", new_root)
     for p in proof:
         _check_len("proof element", p)
+    fr, sr = _roots_from_consistency(old, new, old_root, proof)
+    # Step 7, the rest: fr must be the old root and sr the new one.
+    if fr != old_root:
+        raise ProofError(
+            "consistency proof does not reproduce the old root", expected=old_root.hex(), actual=fr.hex()
+        )
+    if sr != new_root:
+        raise ProofError(
+            "consistency proof does not reproduce the new root", expected=new_root.hex(), actual=sr.hex()
+        )
+
+
+def _check_consistency_sizes(old: int, new: int) -> None:
+    if old < 0 or new < 0:
+        raise ProofError("tree sizes cannot be negative")
+    if new < old:
+        raise ProofError(f"new size {new} is smaller than old size {old}")
+    if old == 0:
+        raise ProofError("a consistency proof from the empty tree proves nothing")
+
+
+def _check_same_tree(old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+    # Equal sizes: the only valid proof is the empty one, and only between equal roots.
+    if proof:
+        raise ProofError("sizes are equal, so the proof must be empty")
+    if old_root != new_root:
+        raise ProofError("sizes are equal but roots differ", expected=old_root.hex(), actual=new_root.hex())
+
+
+def _roots_from_consistency(
+    old: int, new: int, old_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """(fr, sr): the old and new roots a non-empty consistency proof implies.
+
+    RFC 9162 §2.1.4.2 steps 2 to 6, and step 7's check that sn ends at 0.
+    """
     path = list(proof)
+    # Step 2: when the old tree is a perfect subtree, its root is the path's first node.
     if old & (old - 1) == 0:
         path.insert(0, old_root)
+    # Steps 3-4: fn, sn = old - 1, new - 1, shifted right past fn's trailing set bits.
     fn, sn = old - 1, new - 1
     while fn & 1:
         fn >>= 1
         sn >>= 1
+    # Step 5: both running roots start at the path's first node.
     fr = sr = path[0]
+    # Step 6: each further node joins both roots on the left, or sr alone on the right.
     for c in path[1:]:
         if sn == 0:
             raise ProofError("consistency proof is longer than needed")
@@ -265,13 +301,7 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
             sr = node_hash(sr, c)
         fn >>= 1
         sn >>= 1
+    # Step 7, first part: the path must have walked sn down to 0.
     if sn != 0:
         raise ProofError("consistency proof is shorter than needed")
-    if fr != old_root:
-        raise ProofError(
-            "consistency proof does not reproduce the old root", expected=old_root.hex(), actual=fr.hex()
-        )
-    if sr != new_root:
-        raise ProofError(
-            "consistency proof does not reproduce the new root", expected=new_root.hex(), actual=sr.hex()
-        )
+    return fr, sr
