@@ -1,16 +1,19 @@
 """Remembered answers for ``Idempotency-Key`` retries.
 
-The key is scoped to the caller. A retry with the same body gets the first answer back and
-writes nothing; the same key with a different body is refused. The table lives beside the
-ledger's but is not part of it: it holds no evidence, only replies.
+The key is scoped to the caller. A retry of the identical request gets the first answer
+back and writes nothing; the same key with any other request is refused (422). "Identical"
+is the whole request: method, path and query, the exact body bytes (a signature included)
+and the caller, so a retry can never carry a different signature past the first answer.
+The table lives beside the ledger's but is not part of it: it holds no evidence, only replies.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -30,8 +33,25 @@ _replies = Table(
 )
 
 
-def request_digest(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+async def exact_body(request: Request) -> bytes:
+    """The request body exactly as sent (Starlette caches it once read, so this reads no more)."""
+    return await request.body()
+
+
+ExactBody = Annotated[bytes, Depends(exact_body)]
+
+
+def request_digest(request: Request, body: bytes, caller: str) -> str:
+    """SHA-256 (hex) over the request's method, path and query, exact body bytes and caller.
+
+    Each part is length-prefixed, so no two different requests share a fingerprint by
+    moving bytes from one part into the next.
+    """
+    digest = hashlib.sha256()
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    for part in (request.method.encode(), target.encode(), body, caller.encode()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
 
 
 class IdempotencyStore:
@@ -61,7 +81,7 @@ class IdempotencyStore:
         if row is None:
             return None
         if row.request_sha256 != digest:
-            raise IdempotencyConflict(f"Idempotency-Key {key!r} was used for a different request")
+            raise IdempotencyConflict(f"this Idempotency-Key was used for a different request (key {key!r})")
         return int(row.status), dict(json.loads(row.body))
 
     def remember(self, caller: str, key: str, digest: str, status: int, body: dict[str, Any]) -> None:

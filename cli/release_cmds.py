@@ -9,12 +9,35 @@ from typing import Any
 import click
 
 from cli.context import AppContext, actor_options, load_actor, pass_app
+from cli.decision_cmds import decision_tier
 from ledger.errors import InputError
 from ledger.tlog.entry import Entry
+from services.decisions import RecordedDecision
 
 
 def _done(entry: Entry, what: str) -> None:
     click.echo(f"recorded entry {entry.seq} ({entry.kind}), hash {entry.leaf_hash.hex()}: {what}")
+
+
+def _show_signed(recorded: RecordedDecision, what: str) -> None:
+    """What the approver is about to sign, read from the decision entry itself (never from
+    the lookup table): model@version, index, band, tier, failed gates, data, rollback path."""
+    p, a = recorded.entry.payload, recorded.assessment
+    failed = [g["name"] for g in a["gates"] if not g["passed"]]
+    data = p.get("data_sensitivity") or {}
+    back = p.get("rollback") or {}
+    click.echo(
+        f"signing {what} of {p['model']}@{p['version']} (entry {recorded.entry.seq}, "
+        f"hash {recorded.entry.leaf_hash.hex()}):"
+    )
+    click.echo(
+        f"  index {a['index']}, band {a['band']}, tier {decision_tier(recorded)}, "
+        f"failed gates: {', '.join(failed) or 'none'}"
+    )
+    click.echo(
+        f"  data {data.get('classification', 'unstated')}; rollback to {back.get('target_version', 'none')}"
+        f" (rehearsed {back.get('rehearsed_at', 'never')})"
+    )
 
 
 @click.command()
@@ -49,8 +72,12 @@ def approve(
             f"recorded entry {recorded['seq']} ({recorded['kind']}) on {server}, hash {recorded['hash']}"
         )
         return
-    entry = app.service(writing=True).lifecycle.approve(
-        decision_id, actor.name, actor.key, reject=reject, comment=comment, role=role
+    service = app.service(writing=True)
+    shown = service.decisions.get(decision_id)
+    _show_signed(shown, "a rejection" if reject else "an approval")
+    # The full leaf hash shown above, not decision_id again: the signature lands on what was shown.
+    entry = service.lifecycle.approve(
+        shown.ref.leaf_hex, actor.name, actor.key, reject=reject, comment=comment, role=role
     )
     p = entry.payload
     _done(entry, f"{p['verdict']} by {p['approver']} as {p['role']}")

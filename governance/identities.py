@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
+from governance.formats import KNOWN_FORMATS
+from governance.identity_rules import (
+    refuse_key_taken,
+    refuse_name_taken,
+    refuse_unknown_roles,
+    remember_key,
+)
 from governance.state import ADMIN, GovernanceState, Identity, field_of, handles
 from governance.statements import check_statement, public_key_from_b64
-from governance.timing import KNOWN_FORMATS
 from governance.tokens import check_authorship
 from ledger.errors import LedgerError, RefusedError
 from ledger.tlog.entry import Entry
@@ -72,7 +78,12 @@ def _added(state: GovernanceState, entry: Entry) -> None:
     else:
         _admin(state, actor, "identity.added")
         check_authorship(state, entry, actor)
+    # One person, one identity (format 3), judged once the actor is known to be allowed.
+    refuse_name_taken(state, name)
+    refuse_unknown_roles(state, roles)
+    refuse_key_taken(state, key)
     state.identities[name] = Identity(name, frozenset(roles), key, entry.seq)
+    remember_key(state, name, key)
 
 
 @handles("identity.key_rotated", frozenset({"name", "public_key", "actor"}))
@@ -87,7 +98,9 @@ def _rotated(state: GovernanceState, entry: Entry) -> None:
     if actor != name:
         _admin(state, actor, "identity.key_rotated")
     check_authorship(state, entry, actor)
+    refuse_key_taken(state, key)
     subject.public_key = key
+    remember_key(state, name, key)
 
 
 @handles("identity.revoked", frozenset({"name", "actor"}))

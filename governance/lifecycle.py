@@ -12,10 +12,13 @@ approval from the policy's named roles arrives.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from governance.controls import promotion_outcome
+from governance.formats import TIME_RULES
+from governance.identity_rules import refuse_not_distinct, refuse_promoter_retrospective
 from governance.record import record_for
 from governance.state import (
     ADMIN,
@@ -37,18 +40,9 @@ from ledger.errors import LedgerError, RefusedError
 from ledger.scoring.input import parse_request, request_fields
 from ledger.scoring.request import DecisionRequest
 from ledger.tlog.entry import Entry, parse_time
-from policies.fired import RuleFired
 from policies.loader import LoadedPolicy
 from policies.model import Policy
-from policies.promotion import (
-    ApprovalFact,
-    PromotionFacts,
-    PromotionOutcome,
-    approval_status,
-    evaluate_promotion,
-)
-
-PROMOTABLE = {"approved", "canary_passed"}
+from policies.promotion import ApprovalFact, approval_status
 
 
 def _note(d: DecisionState, entry: Entry, actor: str, summary: str) -> None:
@@ -110,7 +104,7 @@ def _recorded_request(state: GovernanceState, entry: Entry) -> DecisionRequest:
         ) from None
     if request_fields(request) != submitted:
         raise RefusedError("the recorded fields are not in normal form", rule="release.decision")
-    if state.format >= 2:
+    if state.format >= TIME_RULES:
         refuse_future_instants(submitted, parse_time(entry.time))
     return request
 
@@ -150,16 +144,14 @@ def _check_approver(state: GovernanceState, entry: Entry, d: DecisionState, appr
     check_statement(entry.kind, entry.payload, who.public_key, approver)
     if role not in who.roles:
         raise RefusedError(f"{approver} does not hold role {role}", rule="release.approval")
-    if approver == d.requester:
-        raise RefusedError("the requester may never approve their own release", rule="separation_of_duties")
-    if any(a.approver == approver for a in d.approvals):
-        raise RefusedError(f"{approver} has already given a verdict on {d.ref}", rule="separation_of_duties")
+    refuse_not_distinct(state, d, approver)  # by name, and from format 3 by every key ever held
 
 
 def _retrospective_approval(
     state: GovernanceState, entry: Entry, d: DecisionState, fact: ApprovalFact
 ) -> None:
     """A verdict on a break-glass promotion, from one of the policy's retrospective roles."""
+    refuse_promoter_retrospective(state, d, fact.approver)
     policy = state.policies[d.policy_sha].policy
     assert policy.break_glass is not None
     if fact.role not in policy.break_glass.retrospective_roles:
@@ -255,7 +247,7 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError(f"{d.ref} is {d.phase}; no canary is running", rule="lifecycle")
     if verdict not in ("pass", "fail"):
         raise RefusedError("verdict must be pass or fail", rule="release.canary_result")
-    if state.format >= 2 and d.canary_started_at is not None:
+    if state.format >= TIME_RULES and d.canary_started_at is not None:
         refuse_early_canary_result(
             d.canary_started_at,
             d.requirements,
@@ -276,27 +268,6 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
     d.canary = "passed" if verdict == "pass" else "failed"
     d.canary_summary = {str(k): str(v) for k, v in summary.items()}
     _note(d, entry, actor, f"canary {verdict}" + (": " + "; ".join(failures) if failures else ""))
-
-
-def promotion_outcome(
-    state: GovernanceState, d: DecisionState, moment: datetime, break_glass: bool
-) -> PromotionOutcome:
-    policy = state.policies[d.policy_sha].policy
-    rehearsed = d.payload["rollback"].get("rehearsed_at")
-    facts = PromotionFacts(
-        band=d.band,
-        tier=d.tier,  # type: ignore[arg-type]
-        requirements=d.requirements,
-        approvals=tuple(d.approvals),
-        canary=d.canary,  # type: ignore[arg-type]
-        rehearsed_at=parse_time(rehearsed) if rehearsed else None,
-        break_glass=break_glass,
-    )
-    outcome = evaluate_promotion(policy, facts, moment)
-    if d.phase not in PROMOTABLE and not (break_glass and d.phase == "pending_approval"):
-        lifecycle = RuleFired("lifecycle", f"{d.ref} is {d.phase}", {"phase": d.phase})
-        return PromotionOutcome(False, (lifecycle, *outcome.blockers), (lifecycle, *outcome.checks))
-    return outcome
 
 
 @handles(

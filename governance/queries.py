@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from governance.lifecycle import promotion_outcome
+from governance.controls import promotion_outcome
 from governance.state import DecisionState, GovernanceState, TimelineEvent
 from governance.verdict import Verdict, caveats, release_verdict
 from ledger.tlog.entry import format_time

@@ -123,6 +123,8 @@ class GovernanceState:
     production_decision: dict[str, str] = field(default_factory=dict)  # model -> leaf hex
     promoted_versions: dict[str, set[str]] = field(default_factory=dict)
     tokens: dict[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
+    # Every public key ever registered -> the identities that held it, in order (identity_rules.py).
+    key_holders: dict[bytes, list[str]] = field(default_factory=dict)
 
     # -- lookups ----------------------------------------------------------------------------
 

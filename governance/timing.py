@@ -14,11 +14,6 @@ from typing import Any
 from ledger.errors import RefusedError
 from ledger.tlog.entry import format_time, parse_time
 
-# The ledger format this code writes (ledger.init's ``format``; absent means 1). Format 2 adds
-# the canary window and the refusal of future instants in decisions.
-LEDGER_FORMAT = 2
-KNOWN_FORMATS = frozenset({1, 2})
-
 # How far a decision's own instants (rehearsed_at, evaluated_at) may lie after the entry's
 # time: writers' clocks disagree by seconds, not by days. Documented in docs/formats.md §3.4.
 CLOCK_SKEW = timedelta(minutes=5)

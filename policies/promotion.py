@@ -85,11 +85,16 @@ Check = tuple[bool, RuleFired]
 """A promotion check: whether it passed, and the rule that made it."""
 
 
-def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) -> PromotionOutcome:
+def evaluate_promotion(
+    policy: Policy, facts: PromotionFacts, moment: datetime, in_force: Policy | None = None
+) -> PromotionOutcome:
     """May this release be promoted at ``moment``? Every check is reported, passing or not.
 
-    The checks, in order: the band, the tier's approvals, the canary (for a canary
-    rollout), the rollback rehearsal's age, then each freeze window active at ``moment``.
+    ``policy`` is the decision's recorded policy; ``in_force`` is the policy in force at
+    ``moment`` when it is another one (ledger format 3, docs/policy.md "Which policy governs
+    what"), whose freeze windows apply as well. The checks, in order: the band, the tier's
+    approvals, the canary (for a canary rollout), the rollback rehearsal's age, each freeze
+    window of ``policy`` active at ``moment``, then each of ``in_force``'s.
     """
     checks = [
         _band_check(facts),
@@ -97,6 +102,7 @@ def evaluate_promotion(policy: Policy, facts: PromotionFacts, moment: datetime) 
         *_canary_checks(facts),
         _rehearsal_check(facts, moment),
         *_freeze_checks(policy, facts, moment),
+        *(_freeze_checks(in_force, facts, moment, in_force=True) if in_force else []),
     ]
     blockers = tuple(fired for ok, fired in checks if not ok)
     return PromotionOutcome(not blockers, blockers, tuple(fired for _, fired in checks))
@@ -144,16 +150,24 @@ def _rehearsal_check(facts: PromotionFacts, moment: datetime) -> Check:
     return fresh, RuleFired(rule, _rehearsal_age(age), values)
 
 
-def _freeze_checks(policy: Policy, facts: PromotionFacts, moment: datetime) -> list[Check]:
-    """One check per freeze window active at ``moment``; only break-glass passes one."""
+def _freeze_checks(
+    policy: Policy, facts: PromotionFacts, moment: datetime, *, in_force: bool = False
+) -> list[Check]:
+    """One check per freeze window active at ``moment``; only break-glass passes one.
+
+    A window of the policy in force (``in_force``) names that policy, ``policy_id@version``.
+    """
     overridden = " (overridden by break-glass)" if facts.break_glass else ""
+    label = f"{policy.policy_id}@{policy.version}"
+    source = f" by the policy in force, {label}" if in_force else ""
+    where = {"policy": label} if in_force else {}
     return [
         (
             facts.break_glass,
             RuleFired(
                 f"freeze_windows.{window.name}",
-                "frozen" + overridden,
-                {"min_tier": window.min_tier, "timezone": window.timezone},
+                "frozen" + source + overridden,
+                {"min_tier": window.min_tier, "timezone": window.timezone, **where},
             ),
         )
         for window in active_freezes(policy.freeze_windows, facts.tier, moment)

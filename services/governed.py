@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from governance.record import DECISION_KIND
 from governance.state import GovernanceState
 from governance.statements import sign_statement
 from ledger.clock import Clock
-from ledger.errors import AmbiguousIdError, InputError, NotFoundError
+from ledger.errors import AmbiguousIdError, InputError, NotFoundError, VerificationError
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer, Signer
 from services.ports import AppendResult, DecisionRef, LogStore, PendingEntry
@@ -37,6 +38,36 @@ STATEMENT_KINDS = frozenset(
     }
 )
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+def row_disagreement(ref: DecisionRef, entry: Entry | None) -> str | None:
+    """What a decision lookup row gets wrong about the entry at its seq, or None if nothing.
+
+    The ``ledger_decisions`` table is derived from the entries and not covered by any
+    checkpoint, so a row is only trusted once the entry bytes it points at agree with it:
+    a ``release.decision`` at that seq, of that model@version, with that leaf hash.
+    """
+    if entry is None:
+        return "points at no entry"
+    if entry.seq != ref.seq:
+        return f"points at an entry that says it is entry {entry.seq}"
+    if entry.kind != DECISION_KIND:
+        return f"points at a {entry.kind} entry, not a {DECISION_KIND}"
+    named = f"{entry.payload.get('model')}@{entry.payload.get('version')}"
+    if named != f"{ref.model}@{ref.version}":
+        return f"points at the decision for {named}"
+    if entry.leaf_hash.hex() != ref.leaf_hex:
+        return f"names leaf hash {ref.leaf_hex}, but the entry's is {entry.leaf_hash.hex()}"
+    return None
+
+
+def row_error(ref: DecisionRef, problem: str) -> VerificationError:
+    """The VerificationError for a lookup row that disagrees with the entries."""
+    return VerificationError(
+        f"the decision lookup row for {ref.model}@{ref.version} (seq {ref.seq}) {problem}; "
+        "the ledger_decisions table was altered behind the ledger's back",
+        index=ref.seq,
+    )
 
 
 def authored(
@@ -132,15 +163,26 @@ class GovernedLog:
     def resolve(self, decision_id: str) -> DecisionRef:
         """Accept ``MODEL@VERSION``, a full leaf hash, or a unique prefix of one (4+ hex digits).
 
-        Raises NotFoundError, AmbiguousIdError (a prefix of several) or InputError (neither form).
+        The lookup row found is checked against the entry it points at (see row_disagreement).
+        Raises NotFoundError, AmbiguousIdError (a prefix of several), InputError (neither
+        form) or VerificationError (the row disagrees with its entry).
         """
         if "@" in decision_id:
             model, _, version = decision_id.rpartition("@")
             ref = self.store.decision_by_version(model, version)
             if ref is None:
                 raise NotFoundError(f"no decision for {decision_id}")
-            return ref
-        return self._by_prefix(decision_id)
+            return self._checked(ref)
+        return self._checked(self._by_prefix(decision_id))
+
+    def _checked(self, ref: DecisionRef) -> DecisionRef:
+        """``ref`` once the entry at its seq agrees with it (one entry read): the lookup
+        table is derived, so nobody signs or acts on a decision it alone names."""
+        data = self.store.entry(ref.seq)
+        problem = row_disagreement(ref, None if data is None else Entry.parse(data))
+        if problem is not None:
+            raise row_error(ref, problem)
+        return ref
 
     def _by_prefix(self, decision_id: str) -> DecisionRef:
         prefix = decision_id.lower()

@@ -130,3 +130,8 @@ class LogStore(Protocol):
     def decisions(
         self, model: str | None = None, limit: int = 1000, after_seq: int = -1
     ) -> list[DecisionRef]: ...
+
+    def decision_rows(self) -> list[DecisionRef]:
+        """Every row of the decision lookup table, in seq order. The table is derived from
+        the entries, so callers check each row against its entry before trusting it."""
+        ...

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from governance import actions
+from governance.formats import LEDGER_FORMAT
 from governance.state import ADMIN, GovernanceState
 from governance.statements import sign_statement
-from governance.timing import LEDGER_FORMAT
 from ledger.errors import InputError
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer, Signer

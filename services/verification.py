@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from governance.record import DECISION_KIND
 from governance.state import GovernanceState
 from ledger.errors import FormatError, InputError, LedgerError, StorageError, VerificationError
 from ledger.tlog import merkle
@@ -17,9 +18,12 @@ from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line
 from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
-from services.ports import LogStore
+from services.governed import row_disagreement, row_error
+from services.ports import DecisionRef, LogStore
 
 PARALLEL_VERIFY_FROM = 200_000  # entries
+# RFC 8785 writes the kind as this exact string, so an entry without these bytes is no decision.
+_DECISION_BYTES = f'"{DECISION_KIND}"'.encode()
 
 
 def default_workers(size: int) -> int:
@@ -40,8 +44,9 @@ class Verification:
         progress: Callable[[int], None] | None = None,
     ) -> VerifiedLog:
         """Verify the database: every entry, every stored checkpoint and subtree hash, and any
-        checkpoints given from outside (an auditor's last one, say). Raises VerificationError
-        naming the first entry or checkpoint that fails."""
+        checkpoints given from outside (an auditor's last one, say), then every row of the
+        decision lookup table against the entries (a derived table is never trusted). Raises
+        VerificationError naming the first entry, checkpoint or lookup row that fails."""
         meta = self.store.meta()
         verifier = Verifier.parse(meta["verifier_key"])
         # One snapshot: appends running meanwhile land with their own checkpoints and are
@@ -58,7 +63,23 @@ class Verification:
             stored_nodes=self._stored_nodes,
         )
         _check_all_covered(count, covered)
+        self._check_decision_rows(covered)
         return result
+
+    def _check_decision_rows(self, end: int) -> None:
+        """The decision lookup table against the entries (just verified) below ``end``: each
+        row's seq holds that model@version's decision with that leaf hash, and every decision
+        entry has its row. Rows from ``end`` on (appends running meanwhile) are checked one by
+        one. Raises VerificationError naming the first row, or entry, that disagrees."""
+        rows: dict[int, DecisionRef] = {r.seq: r for r in self.store.decision_rows()}
+        for first, blobs, _ in self.store.entry_chunks(end=max(end, 1)):
+            for offset, data in enumerate(blobs):
+                _check_decision_row(first + offset, data, rows.pop(first + offset, None))
+        for ref in rows.values():
+            stored = self.store.entry(ref.seq) if ref.seq >= end else None
+            problem = row_disagreement(ref, None if stored is None else Entry.parse(stored))
+            if problem is not None:
+                raise row_error(ref, problem)
 
     def _stored_nodes(self, ids: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
         try:
@@ -69,6 +90,22 @@ class Verification:
     def verify_meaning(self) -> GovernanceState:
         """Replay every entry through the governance rules; name the first that was not allowed."""
         return replay_meaning(self.store.entry_chunks())
+
+
+def _check_decision_row(seq: int, data: bytes, ref: DecisionRef | None) -> None:
+    """Entry ``seq`` against its lookup row (None: it has none)."""
+    if ref is None and _DECISION_BYTES not in data:
+        return
+    entry = Entry.parse(data)
+    if ref is not None:
+        problem = row_disagreement(ref, entry)
+        if problem is not None:
+            raise row_error(ref, problem)
+    elif entry.kind == DECISION_KIND:
+        named = f"{entry.payload.get('model')}@{entry.payload.get('version')}"
+        raise VerificationError(
+            f"the decision for {named} has no row in the decision lookup table", index=seq
+        )
 
 
 def _check_all_covered(count: int, covered: int) -> None:

@@ -173,5 +173,9 @@ class LedgerStore:
     ) -> list[DecisionRef]:
         return read.decisions(self.engine, model, limit, after_seq)
 
+    def decision_rows(self) -> list[DecisionRef]:
+        """Every row of the decision lookup table, in seq order."""
+        return read.decision_rows(self.engine)
+
     def decision_count(self) -> int:
         return read.decision_count(self.engine)

@@ -201,6 +201,14 @@ def decisions(engine: Engine, model: str | None, limit: int, after_seq: int) -> 
     return [_decision_ref(r) for r in rows]
 
 
+def decision_rows(engine: Engine) -> list[DecisionRef]:
+    """Every row of the decision lookup table, in seq order (for verification, which trusts
+    no derived table: each row is checked against the entry it points at)."""
+    with read_transaction(engine) as conn:
+        rows = conn.execute(select(DECISIONS).order_by(DECISIONS.c.seq)).all()
+    return [_decision_ref(r) for r in rows]
+
+
 def decision_count(engine: Engine) -> int:
     with read_transaction(engine) as conn:
         return int(conn.execute(select(func.count()).select_from(DECISIONS)).scalar_one())

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.body import ExactJsonRoute
 from api.deps import SUBMITTERS, CallerDep, ServiceDep
-from api.idempotency import request_digest
+from api.idempotency import ExactBody, request_digest
 from api.problems import Forbidden, error_responses
 from api.schemas import (
     ApprovalStatement,
@@ -70,14 +70,14 @@ def submit(
     request: Request,
     service: ServiceDep,
     caller: CallerDep,
+    sent: ExactBody,
     key: IdempotencyKey = None,
 ) -> Any:
     """Validate, score and record a decision. ``requested_by`` must be the caller. With an
     ``Idempotency-Key``, a retry returns the first answer and writes nothing."""
     caller.require(*SUBMITTERS)
-    raw = body.model_dump(mode="json", exclude={"signature"}, exclude_none=True)
     replies = request.app.state.idempotency
-    digest = request_digest(raw) if key else ""
+    digest = request_digest(request, sent, caller.name) if key else ""
     if key:
         seen = replies.recall(caller.name, key, digest)
         if seen is not None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
 from policies.loader import default_policy_path
+from tests.cli.conftest import CLI_START
+from tests.governance.test_controls_at_action import freeze_policy_text
 
 DEMO = Path(__file__).resolve().parents[2] / "cli" / "demo"
 
@@ -160,6 +163,21 @@ def test_policy_adopt_and_diff(cli: Cli, tmp_path: Path) -> None:
     assert "adopted default v3" in out
 
 
+def test_gate_and_promote_say_no_once_a_freeze_is_adopted(cli: Cli, tmp_path: Path) -> None:
+    """A freeze of the policy in force holds a release approved before it (format 3)."""
+    cli.ok("decision", "submit", str(DEMO / "04-support-summarizer-1.4.yaml"), *_as(cli, "alice"))
+    ref = "support-summarizer@1.4"
+    assert cli("gate", ref)[0] == 0
+    frozen = tmp_path / "frozen.yaml"
+    frozen.write_text(freeze_policy_text(datetime.fromisoformat(CLI_START)))
+    root = ["--as", "root@example.com", "--key", str(cli.home / "root@example.com.key")]
+    cli.ok("policy", "adopt", str(frozen), *root)
+    code, out, _ = cli("gate", ref)
+    assert code == 1 and "freeze_windows.incident-freeze: frozen by the policy in force, default@3" in out
+    code, _, err = cli("promote", ref, *_as(cli, "rita"))
+    assert code == 1 and "freeze_windows.incident-freeze" in err
+
+
 def test_revoked_people_sign_nothing(cli: Cli) -> None:
     cli.ok("decision", "submit", str(DEMO / "01-support-summarizer-1.1.yaml"), *_as(cli, "alice"))
     cli.ok(
@@ -180,3 +198,15 @@ def test_a_key_readable_by_others_is_refused(cli: Cli) -> None:
     key.chmod(0o644)
     code, _, err = cli("decision", "submit", str(DEMO / "01-support-summarizer-1.1.yaml"), *_as(cli, "alice"))
     assert code == 1 and "readable by others" in err
+
+
+def test_approve_shows_what_is_signed_from_the_entry(cli: Cli) -> None:
+    cli.ok("decision", "submit", str(DEMO / "01-support-summarizer-1.1.yaml"), *_as(cli, "alice"))
+    out = cli.ok("approve", "support-summarizer@1.1", *_as(cli, "bob"))
+    shown, recorded = out.splitlines()[:3], out.splitlines()[-1]
+    assert shown[0].startswith("signing an approval of support-summarizer@1.1 (entry ")
+    assert (
+        "index 103.95, band " in shown[1] and "tier medium" in shown[1] and "failed gates: none" in shown[1]
+    )
+    assert "data confidential; rollback to 1.0 (rehearsed 2026-11-01T00:00:00Z)" in shown[2]
+    assert recorded.startswith("recorded entry ") and "approve by bob@example.com as ml-lead" in recorded

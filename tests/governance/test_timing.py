@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from governance.formats import LEDGER_FORMAT
 from governance.record import record_for
 from governance.statements import sign_statement
-from governance.timing import CLOCK_SKEW, LEDGER_FORMAT
+from governance.timing import CLOCK_SKEW
 from ledger.clock import FixedClock, SystemClock, clock_from_environment
 from ledger.errors import DecisionInputError, InputError, RefusedError
 from ledger.scoring.input import parse_request
@@ -32,8 +33,8 @@ def _now(team: Team) -> datetime:
 
 
 def test_new_ledgers_declare_the_current_format(team: Team) -> None:
-    assert '"format":2' in _genesis(team.store).decode()
-    assert team.service.state().format == LEDGER_FORMAT == 2
+    assert '"format":3' in _genesis(team.store).decode()
+    assert team.service.state().format == LEDGER_FORMAT == 3
 
 
 def _genesis(store: LedgerStore) -> bytes:

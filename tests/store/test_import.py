@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import EXIT_VERIFICATION_FAILED, main
+from governance.actions import public_key_b64
 from ledger.clock import SystemClock
 from ledger.errors import AlreadyInitializedError, VerificationError
 from ledger.tlog.checkpoint import Checkpoint
@@ -58,8 +59,9 @@ def _populate(url: str) -> None:
     store = LedgerStore.open(url)
     try:
         service = LedgerService(store, SystemClock(), ledger_key())
-        service.identities.add("bob@example.com", ["ml-lead"], MEMBER_PUBLIC, ADMIN, admin_key())
-        service.lifecycle.approve("support-summarizer@1.2", "bob@example.com", member_key())
+        bob = member_key("bob@example.com")
+        service.identities.add("bob@example.com", ["ml-lead"], public_key_b64(bob), ADMIN, admin_key())
+        service.lifecycle.approve("support-summarizer@1.2", "bob@example.com", bob)
     finally:
         store.close()
 

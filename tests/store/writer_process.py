@@ -13,6 +13,7 @@ kernel's page cache). The first line is ``ready`` once the writer has caught up.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
@@ -53,9 +54,12 @@ def admin_key() -> Ed25519Signer:
     return Ed25519Signer.generate(PERSONAL_KEY_NAME, bytes(range(80, 112)))
 
 
-def member_key() -> Ed25519Signer:
-    """Every identity a writer adds gets this key; ``alice@example.com`` submits decisions with it."""
-    return Ed25519Signer.generate(PERSONAL_KEY_NAME, bytes(range(120, 152)))
+def member_key(name: str | None = None) -> Ed25519Signer:
+    """``alice@example.com``'s key (no name), with which she submits decisions; any other
+    identity's is derived from its name: a key belongs to one identity (ledger format 3)."""
+    if name is None:
+        return Ed25519Signer.generate(PERSONAL_KEY_NAME, bytes(range(120, 152)))
+    return Ed25519Signer.generate(PERSONAL_KEY_NAME, hashlib.sha256(name.encode()).digest())
 
 
 MEMBER_PUBLIC = public_key_b64(member_key())
@@ -106,7 +110,9 @@ class Writer:
 
     def append(self, name: str) -> Entry:
         payload = sign_statement(
-            "identity.added", identity_added(name, ["submitter"], MEMBER_PUBLIC, ADMIN), self.admin
+            "identity.added",
+            identity_added(name, ["submitter"], public_key_b64(member_key(name)), ADMIN),
+            self.admin,
         )
 
         def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:

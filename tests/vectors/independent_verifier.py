@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -303,14 +304,16 @@ def check_statements(export: bytes) -> int:
     at that point, or an attestation by an API token issued to the author and valid then.
 
     Also checks that each adopted policy's text hashes to its ``sha256`` and that decisions
-    and promotions name an adopted policy. Returns the number of statements checked. (Roles,
-    separation of duties and the lifecycle are further rules, not re-checked here.)
+    and promotions name an adopted policy, the format-2 time rules and the format-3 rule of one
+    person, one identity (names and keys). Returns the number of statements checked. (Roles,
+    separation of duties, freezes and the lifecycle are further rules, not re-checked here.)
     """
     keys: dict[str, bytes] = {}
     revoked: set[str] = set()
     policies: set[str] = set()
     tokens: dict[str, dict[str, Any]] = {}
     timing = _Timing()
+    people = _People()
     checked = 0
     for line in export.split(b"\n")[:-1]:
         value = json.loads(line)
@@ -321,6 +324,8 @@ def check_statements(export: bytes) -> int:
             timing.format = payload.get("format", 1)
             continue
         timing.check(kind, payload, seq, value["time"], line)
+        if timing.format >= 3:
+            people.check(kind, payload, seq)
         author = payload[SIGNER.get(kind, "actor")]
         if kind == "identity.added" and not keys:
             if author != payload["name"] or "admin" not in payload["roles"]:
@@ -373,6 +378,28 @@ class _Timing:
             started = self.started.get(payload["decision"])
             if hours is not None and started is not None and moment < started + timedelta(hours=hours):
                 raise Invalid(f"entry {seq}: a canary result inside the {hours}-hour canary window")
+
+
+class _People:
+    """The format-3 identity rules of formats.md section 10.2: one person, one identity. Names
+    are compared after Unicode NFKC and case folding, and a public key is registered to at most
+    one identity, ever (rotations included)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.keys: set[bytes] = set()
+
+    def check(self, kind: str, payload: dict[str, Any], seq: int) -> None:
+        if kind == "identity.added":
+            folded = unicodedata.normalize("NFKC", payload["name"]).casefold()
+            if folded in self.names:
+                raise Invalid(f"entry {seq}: the name {payload['name']} is already registered")
+            self.names.add(folded)
+        if kind in ("identity.added", "identity.key_rotated"):
+            key = b64(payload["public_key"])
+            if key in self.keys:
+                raise Invalid(f"entry {seq}: the key is already registered to an identity")
+            self.keys.add(key)
 
 
 def _check_attestation(

@@ -36,7 +36,7 @@ def _committed() -> dict[str, bytes]:
     files = {}
     for path in sorted(HERE.rglob("*")):
         name = path.relative_to(HERE).as_posix()
-        frozen = name.startswith("v1/")  # format 1, kept to prove old ledgers still verify
+        frozen = name.startswith(("v1/", "v2/"))  # older formats, kept to prove old ledgers verify
         if path.is_file() and name not in NOT_VECTORS and "__pycache__" not in path.parts and not frozen:
             files[name] = path.read_bytes()
     return files
@@ -251,7 +251,7 @@ def test_independent_verifier_imports_nothing_of_ours() -> None:
         "decimal",
         "hashlib",
     }
-    allowed = stdlib | {"json", "pathlib", "re", "sys", "typing", "cryptography"}
+    allowed = stdlib | {"json", "pathlib", "re", "sys", "typing", "unicodedata", "cryptography"}
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -284,7 +284,7 @@ def test_independent_verifier_checks_keys_and_genesis() -> None:
     assert signer_key[:4] == ["PRIVATE", "KEY", generate.ORIGIN, key.key_id.hex()]
     genesis = json.loads((HERE / generate.EXPORT).read_bytes().split(b"\n")[0])
     assert genesis["kind"] == "ledger.init"
-    assert genesis["payload"] == {"origin": generate.ORIGIN, "verifier_key": key_text, "format": 2}
+    assert genesis["payload"] == {"origin": generate.ORIGIN, "verifier_key": key_text, "format": 3}
 
 
 def test_independent_verifier_checks_the_committed_proofs(tree: dict[str, Any]) -> None:
@@ -406,3 +406,32 @@ def test_both_verifiers_reject_a_changed_checkpoint_signature(tmp_path: Path) ->
         verify_export_file(export, forged, key, workers=1)
     with pytest.raises(independent.Invalid):
         independent.verify(export.read_bytes(), forged, key)
+
+
+@pytest.mark.parametrize(("folder", "declared"), [("v1", 1), ("v2", 2)])
+def test_older_formats_keep_verifying(folder: str, declared: int, tmp_path: Path) -> None:
+    """A ledger written in an older format verifies, integrity and meaning, under today's code
+    and the rules of the format it declares (governance/formats.py)."""
+    frozen = HERE / folder
+    export = tmp_path / "export.jsonl"
+    shutil.copyfile(frozen / "export.jsonl", export)
+    checkpoint = sorted((frozen / "checkpoints").iterdir())[-1].read_text(encoding="utf-8")
+    key = (frozen / "verifier.key").read_text(encoding="utf-8").strip()
+    assert verify_export_file(export, checkpoint, key).size == 22
+    assert verify_export_meaning(export).format == declared
+    assert independent.check_statements(export.read_bytes()) == 21
+
+
+def test_the_independent_verifier_applies_the_format_3_identity_rules() -> None:
+    """One person, one identity (docs/formats.md §10.2): a name that differs only in case or
+    compatibility form, or a key already registered, is refused."""
+    people = independent._People()
+    key = base64.b64encode(bytes(range(32))).decode()
+    other = base64.b64encode(bytes(range(1, 33))).decode()
+    people.check("identity.added", {"name": "alice@example.com", "public_key": key}, 1)
+    with pytest.raises(independent.Invalid, match=r"entry 2: the name Alice@example\.com is already"):
+        people.check("identity.added", {"name": "Alice@example.com", "public_key": other}, 2)
+    with pytest.raises(independent.Invalid, match="entry 3: the key is already registered"):
+        people.check("identity.added", {"name": "alice-alt@example.com", "public_key": key}, 3)
+    with pytest.raises(independent.Invalid, match="entry 4: the key is already registered"):
+        people.check("identity.key_rotated", {"name": "bob@example.com", "public_key": key}, 4)
