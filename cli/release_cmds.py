@@ -12,6 +12,7 @@ from cli.context import AppContext, actor_options, load_actor, pass_app
 from cli.decision_cmds import decision_tier
 from ledger.errors import InputError
 from ledger.tlog.entry import Entry
+from ledger.tlog.note import Verifier
 from services.decisions import RecordedDecision
 
 
@@ -19,7 +20,7 @@ def _done(entry: Entry, what: str) -> None:
     click.echo(f"recorded entry {entry.seq} ({entry.kind}), hash {entry.leaf_hash.hex()}: {what}")
 
 
-def _show_signed(recorded: RecordedDecision, what: str) -> None:
+def show_signed(recorded: RecordedDecision, what: str) -> None:
     """What the approver is about to sign, read from the decision entry itself (never from
     the lookup table): model@version, index, band, tier, failed gates, data, rollback path."""
     p, a = recorded.entry.payload, recorded.assessment
@@ -47,6 +48,13 @@ def _show_signed(recorded: RecordedDecision, what: str) -> None:
 @click.option("--role", help="Approve in this role (default: a role you hold that the tier still needs).")
 @click.option("--server", help="Send the signed approval to this API server instead of the local ledger.")
 @click.option("--token", "bearer", envvar="RLEDGER_TOKEN", help="API token for --server (env RLEDGER_TOKEN).")
+@click.option(
+    "--log-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RLEDGER_LOG_KEY",
+    help="The log's verifier key (what `rledger key` prints), got from outside the server; "
+    "required with --server (env RLEDGER_LOG_KEY).",
+)
 @actor_options
 @pass_app
 def approve(
@@ -57,30 +65,54 @@ def approve(
     role: str | None,
     server: str | None,
     bearer: str | None,
+    log_key: Path | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Sign and record an approval (or --reject) of a decision with your own key."""
-    actor = load_actor(actor_name, key_file)
+    what = "a rejection" if reject else "an approval"
     if server is not None:
-        from cli.api_cmds import approve_remote
+        from cli.api_cmds import ApprovalChoice, approve_remote
 
-        if not bearer:
-            raise click.UsageError("--server needs --token (or RLEDGER_TOKEN)")
-        recorded = approve_remote(server, bearer, decision_id, actor.name, actor.key, reject, comment, role)
+        bearer, verifier = _server_credentials(bearer, log_key)
+        recorded = approve_remote(
+            server,
+            bearer,
+            verifier,
+            decision_id,
+            load_actor(actor_name, key_file),
+            ApprovalChoice(reject, comment, role),
+            lambda shown: show_signed(shown, what),
+        )
         click.echo(
             f"recorded entry {recorded['seq']} ({recorded['kind']}) on {server}, hash {recorded['hash']}"
         )
         return
+    actor = load_actor(actor_name, key_file)
     service = app.service(writing=True)
     shown = service.decisions.get(decision_id)
-    _show_signed(shown, "a rejection" if reject else "an approval")
+    show_signed(shown, what)
     # The full leaf hash shown above, not decision_id again: the signature lands on what was shown.
     entry = service.lifecycle.approve(
         shown.ref.leaf_hex, actor.name, actor.key, reject=reject, comment=comment, role=role
     )
     p = entry.payload
     _done(entry, f"{p['verdict']} by {p['approver']} as {p['role']}")
+
+
+def _server_credentials(bearer: str | None, log_key: Path | None) -> tuple[str, Verifier]:
+    """The token and the log's verifier key that --server needs; the key must come from
+    outside the server, or a lying server could sign its own checkpoints."""
+    from cli.remote import read_log_key
+
+    if not bearer:
+        raise click.UsageError("--server needs --token (or RLEDGER_TOKEN)")
+    if log_key is None:
+        raise click.UsageError(
+            "--server needs --log-key FILE: the log's verifier key (`rledger key`), got from "
+            "outside the server, to check what it sends (or RLEDGER_LOG_KEY)"
+        )
+    return bearer, read_log_key(log_key)
 
 
 @click.group()

@@ -77,11 +77,14 @@ def test_submit_over_http_and_approve_from_the_command_line(server: tuple[str, P
         assert r.status_code == 201, r.text
         assert alice.post("/v1/decisions", json=body, headers={"Idempotency-Key": "run-1"}).json() == r.json()
         assert alice.get("/v1/decisions/support-summarizer@1.1/status").json()["phase"] == "pending_approval"
+    (keys / "log.key").write_text(_cli("--home", str(keys / "home"), "key"))
     out = _cli(
         "approve",
         "support-summarizer@1.1",
         "--server",
         url,
+        "--log-key",
+        str(keys / "log.key"),
         "--token",
         tokens["bob"],
         "--as",
@@ -91,7 +94,7 @@ def test_submit_over_http_and_approve_from_the_command_line(server: tuple[str, P
         "--comment",
         "reviewed",
     )
-    assert "release.approval" in out
+    assert "signing an approval of support-summarizer@1.1" in out and "release.approval" in out
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['bob']}"}) as bob:
         status = bob.get("/v1/decisions/support-summarizer@1.1/status").json()
         assert status["phase"] == "approved" and status["approvals"][0]["approver"] == "bob@example.com"
