@@ -7,7 +7,6 @@ refusal, word for word.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Iterator
@@ -26,12 +25,11 @@ from ledger.errors import LedgerError
 from ledger.scoring.input import json_ready, load_decision_file, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
 from services.ledger_service import LedgerService
-from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
 from tests.api.test_access import ALICE, decision_json, submit
 from tests.decisions.bad_inputs import VALID_YAML
-from tests.governance.conftest import ADMIN, ORIGIN, TEAM, SteppingClock, _seed
+from tests.governance.conftest import ADMIN, build_team
 
 JSON = {"Content-Type": "application/json"}
 
@@ -179,19 +177,8 @@ class Doors:
 
 
 def _ledger(db: Path) -> tuple[LedgerService, LedgerStore, dict[str, Ed25519Signer]]:
-    store = LedgerStore.open(sqlite_url(db))
-    clock = SteppingClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    keys = {
-        name: Ed25519Signer.generate("rledger-identity", _seed(10 + n))
-        for n, name in enumerate([ADMIN, *TEAM])
-    }
-    service = LedgerService(store, clock, Ed25519Signer.generate(ORIGIN, _seed(1)))
-    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
-    for name, roles in TEAM.items():
-        service.identities.add(
-            name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
-        )
-    return service, store, keys
+    built = build_team(db)
+    return built.service, built.store, built.keys
 
 
 @pytest.fixture(scope="module")

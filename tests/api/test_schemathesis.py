@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -13,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import BaseSchema as BaseOpenAPISchema
 
 from api.app import create_app
-from tests.governance.conftest import ADMIN, TEAM, Team, _seed
+from tests.governance.conftest import ADMIN
 
 _state: dict[str, str] = {}
 # What the issue asks for: no 500s, and every response conforming to the schema it documents.
@@ -30,31 +29,13 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BaseOpenAPISchema]:
     # A module-scoped ledger: hypothesis calls the test many times and the ledger may grow.
-    import base64
-    from datetime import UTC, datetime
+    from tests.governance.conftest import build_team
 
-    from ledger.tlog.note import Ed25519Signer
-    from services.ledger_service import LedgerService
-    from services.settings import sqlite_url
-    from store.ledger_store import LedgerStore
-    from tests.governance.conftest import ORIGIN, SteppingClock
-
-    db: Path = tmp_path_factory.mktemp("fuzz") / "ledger.db"
-    store = LedgerStore.open(sqlite_url(db))
-    clock = SteppingClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    keys = {
-        name: Ed25519Signer.generate("rledger-identity", _seed(10 + n))
-        for n, name in enumerate([ADMIN, *TEAM])
-    }
-    service = LedgerService(store, clock, Ed25519Signer.generate(ORIGIN, _seed(1)))
-    service.setup.initialize(ORIGIN, ADMIN, keys[ADMIN])
-    for name, roles in TEAM.items():
-        service.identities.add(
-            name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
-        )
+    built = build_team(tmp_path_factory.mktemp("fuzz") / "ledger.db")
+    service, store, clock, keys = built.service, built.store, built.clock, built.keys
     # An admin token: every operation is reachable, so the fuzzer meets the deepest code paths.
     _state["token"], _ = service.tokens.issue(ADMIN, clock.at + timedelta(days=1), ADMIN, keys[ADMIN])
-    Team(service, store, clock, keys, db, keys[ADMIN]).submit("01-support-summarizer-1.1.yaml")
+    built.submit("01-support-summarizer-1.1.yaml")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service))
     yield schema
     store.close()

@@ -73,14 +73,14 @@ def _seed(number: int) -> bytes:
     return bytes([number]) * 32
 
 
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
+def build_team(db: Path) -> Team:
+    """A fresh ledger at ``db`` on a stepping clock, with its admin and TEAM registered; the keys
+    come from fixed seeds, so every run writes the same entries."""
     ledger_key = Ed25519Signer.generate(ORIGIN, _seed(1))
     keys = {
         name: Ed25519Signer.generate("rledger-identity", _seed(10 + n))
         for n, name in enumerate([ADMIN, *TEAM])
     }
-    db = tmp_path / "ledger.db"
     store = LedgerStore.open(sqlite_url(db))
     clock = SteppingClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # a Tuesday, no freeze
     service = LedgerService(store, clock, ledger_key)
@@ -89,5 +89,11 @@ def team(tmp_path: Path) -> Iterator[Team]:
         service.identities.add(
             name, roles, base64.b64encode(keys[name].public_key).decode(), ADMIN, keys[ADMIN]
         )
-    yield Team(service, store, clock, keys, db, ledger_key)
-    store.close()
+    return Team(service, store, clock, keys, db, ledger_key)
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    built = build_team(tmp_path / "ledger.db")
+    yield built
+    built.store.close()
