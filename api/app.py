@@ -21,8 +21,9 @@ from store.ledger_store import LedgerStore
 DESCRIPTION = """
 Release Ledger's HTTP API. Every `/v1` request needs `Authorization: Bearer <token>`
 (`rledger token create NAME`). Errors are RFC 9457 problem documents. Writes are checked
-against the caller's roles and the ledger's policy on the server; approvals must be signed
-by the approver's own key (`rledger approve ID --server URL`).
+against the caller's roles and the ledger's policy on the server. The token only says who is
+calling: every write's body is a statement signed by its author, who must be the caller
+(`GET /v1/statements/context` says what to sign over; `rledger ... --server URL` does it).
 """
 
 

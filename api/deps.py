@@ -39,6 +39,12 @@ class Caller:
                 f"{self.name} holds {sorted(self.identity.roles)}; this needs one of {sorted(roles)}"
             )
 
+    def require_author(self, author: str) -> None:
+        """The token authenticates the caller; only their own signature authorises. So a
+        statement is accepted only from its author: nobody relays another's signature."""
+        if author != self.name:
+            raise Forbidden(f"the statement is {author}'s; you are {self.name}")
+
     def require_writer(self) -> None:
         """Auditors read, export and fetch reports; they write nothing."""
         if not self.identity.roles - {AUDITOR}:

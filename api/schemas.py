@@ -1,12 +1,14 @@
 """Request and response bodies. Decision files use the ledger's own model, so the CLI and the
-API accept exactly the same thing."""
+API accept exactly the same thing. The other writes' bodies, signed statements, are in
+:mod:`api.statement_bodies`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.statement_bodies import SIGNATURE_EXAMPLE, SIGNATURE_HELP
 from ledger.scoring.request import DecisionRequest
 
 
@@ -50,11 +52,14 @@ DECISION_EXAMPLE: dict[str, Any] = {
 
 
 class DecisionSubmission(DecisionRequest):
-    """A decision file as JSON; ``signature`` is the requester's own, if they signed it."""
+    """A decision file as JSON, with its requester's own ``signature`` over the decision's
+    fields in normal form (the recorded payload without the members the ledger computes)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [DECISION_EXAMPLE]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**DECISION_EXAMPLE, "signature": SIGNATURE_EXAMPLE}]}
+    )
 
-    signature: str | None = Field(default=None, description="requester's Ed25519 signature (standard base64)")
+    signature: str = Field(description=SIGNATURE_HELP)
 
 
 class RecordedEntry(BaseModel):
@@ -125,83 +130,10 @@ class DecisionStatus(BaseModel):
         description="the ledger's own caveats (custom weights), then the recorded ones"
     )
     production_version: str | None
+    supersedes: str | None = Field(
+        description="what a promotion signed now must record as superseded: the model's version in production"
+    )
     timeline: list[dict[str, Any]]
-
-
-class ApprovalStatement(Strict):
-    """Signed on the approver's own machine (``rledger approve ID --server URL``)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "decision": "9f2c" + "0" * 60,
-                    "approver": "bob@example.com",
-                    "role": "ml-lead",
-                    "verdict": "approve",
-                    "comment": "offline eval reviewed",
-                    "signature": "<base64 Ed25519 signature>",
-                }
-            ]
-        },
-    )
-
-    decision: str = Field(description="lowercase hex leaf hash of the decision entry")
-    approver: str
-    role: str
-    verdict: Literal["approve", "reject"]
-    comment: str = ""
-    signature: str
-
-
-MetricValue = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})]
-
-
-class CanaryResult(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "verdict": "pass",
-                    "summary": {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": 103.5},
-                }
-            ]
-        },
-    )
-
-    verdict: Literal["pass", "fail"]
-    # Values pass through untouched (the body reader already made numbers exact Decimals) to
-    # the same check the command line's summary file meets, so both doors word a refusal alike.
-    summary: dict[str, MetricValue] = Field(min_length=1, max_length=100)
-
-
-class Promotion(Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"break_glass": False, "reason": ""}]}
-    )
-
-    break_glass: bool = False
-    reason: str = Field(default="", max_length=2000)
-
-
-class Rollback(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"to_version": "1.0", "reason": "cost spike in production"}]},
-    )
-
-    to_version: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class PolicyAdoption(Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"text": 'policy_id: default\nversion: "2"\n...'}]}
-    )
-
-    text: str = Field(min_length=1, max_length=200_000)
 
 
 class DryRun(Strict):
@@ -228,29 +160,6 @@ class PolicyView(BaseModel):
     sha256: str
     adopted_at_seq: int
     text: str
-
-
-class NewIdentity(Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"name": "bob@example.com", "roles": ["ml-lead"], "public_key": "<base64 of 32 bytes>"}
-            ]
-        },
-    )
-
-    name: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1, max_length=20)
-    public_key: str = Field(description="standard base64 of the raw 32-byte Ed25519 public key")
-
-
-class KeyRotation(Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"public_key": "<base64 of 32 bytes>"}]}
-    )
-
-    public_key: str
 
 
 class InclusionProof(BaseModel):

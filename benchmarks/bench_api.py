@@ -34,8 +34,12 @@ from typing import Any
 import httpx
 
 from governance import actions
+from governance.actions import Release
+from governance.formats import PERSONAL_SIGNATURES
+from governance.record import DECISION_KIND
+from governance.statements import sign_statement
 from ledger.clock import SystemClock
-from ledger.scoring.input import json_ready, parse_decision_text
+from ledger.scoring.input import json_ready, parse_decision_text, parse_request, request_fields
 from ledger.tlog.note import Ed25519Signer
 from services.keys import write_private_key
 from services.ledger_service import LedgerService
@@ -63,11 +67,16 @@ class Samples:
         return len(self.latencies) / self.wall if self.wall else 0.0
 
 
-def _decision(version: str) -> dict[str, Any]:
+def _decision(server: Server, version: str) -> dict[str, Any]:
+    """The first demo decision under ``version``, signed by its requester as a client signs one:
+    over the decision's fields in normal form (docs/formats.md §4)."""
     text = (resources.files("cli.demo") / "01-support-summarizer-1.1.yaml").read_text()
     data = parse_decision_text(text)
     data.update(version=version, artifact_digest="sha256:" + os.urandom(32).hex(), requested_by=ALICE)
-    return json_ready(data)
+    body = json_ready(data)
+    fields = request_fields(parse_request(body))
+    signed = sign_statement(DECISION_KIND, fields, server.keys[ALICE], origin=server.origin)
+    return {**body, "signature": signed["signature"]}
 
 
 def _free_port() -> int:
@@ -96,6 +105,9 @@ class Server:
             service.identities.add(name, [role], public, ADMIN, self.keys[ADMIN])
         expires = datetime.now(UTC) + timedelta(days=1)
         self.tokens = {n: service.tokens.issue(n, expires, ADMIN, self.keys[ADMIN])[0] for n in (ALICE, BOB)}
+        state = service.state()
+        self.origin = state.statement_origin()  # what statements sign over (from format 4)
+        self.names_releases = state.format >= PERSONAL_SIGNATURES  # model and version in each
         store.close()
         self.url = f"http://127.0.0.1:{_free_port()}"
         port = self.url.rsplit(":", 1)[1]
@@ -130,6 +142,12 @@ class Server:
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def approval(self, decision: dict[str, Any]) -> dict[str, Any]:
+        """Bob's approval of ``decision`` (a submit's answer), signed on his side."""
+        named = (decision["model"], decision["version"]) if self.names_releases else (None, None)
+        payload = actions.approval(Release(decision["hash"], *named), BOB, "ml-lead", "approve", "")
+        return sign_statement("release.approval", payload, self.keys[BOB], origin=self.origin)
 
 
 async def _timed(samples: Samples, call: Any) -> Any:
@@ -174,7 +192,7 @@ def latency(
                 per,
                 lambda h, n, i: h.post(
                     f"{server.url}/v1/decisions",
-                    json=_decision(f"5.{next(counter)}"),
+                    json=_decision(server, f"5.{next(counter)}"),
                     headers=server.headers(ALICE),
                 ),
             )
@@ -203,13 +221,15 @@ def load(server: Server, clients: int, seconds: float) -> tuple[Samples, int]:
             r = await _timed(
                 samples,
                 http.post(
-                    f"{server.url}/v1/decisions", json=_decision(version), headers=server.headers(ALICE)
+                    f"{server.url}/v1/decisions",
+                    json=_decision(server, version),
+                    headers=server.headers(ALICE),
                 ),
             )
             if r is None or r.status_code != 201:
                 continue
             decision = r.json()
-            statement = actions.approval(decision["hash"], BOB, "ml-lead", "approve", "", server.keys[BOB])
+            statement = server.approval(decision)
             await _timed(
                 samples,
                 http.post(

@@ -37,7 +37,8 @@ from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
 ORIGIN = "bench.example/reports"
-START = datetime(2026, 11, 5, tzinfo=UTC)
+# After the template's evidence.evaluated_at (2026-11-20T12:00Z): the ledger refuses future instants.
+START = datetime(2026, 11, 21, tzinfo=UTC)
 MODELS = ("support-summarizer", "claims-assistant", "search-ranker", "code-helper")
 PEOPLE = {"alice@example.com": ["submitter"], "rita@example.com": ["release-manager"]}
 

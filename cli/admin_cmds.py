@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
 from cli.context import AppContext, actor_options, load_actor, pass_app
+from cli.remote_statements import ServerLink, relay, server_options
+from governance import actions
 from ledger.tlog.note import Ed25519Signer
 from policies.cases import run_cases
 from policies.loader import load_policy_file
@@ -42,6 +45,7 @@ def keygen(prefix: Path) -> None:
 @click.option(
     "--public-key", "public_key_file", required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
+@server_options
 @actor_options
 @pass_app
 def identity_add(
@@ -49,12 +53,17 @@ def identity_add(
     name: str,
     roles: str,
     public_key_file: Path,
+    remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Register a person with roles and a public key (admins only)."""
     actor = load_actor(actor_name, key_file)
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
+    if remote is not None:
+        payload = actions.identity_added(name, role_list, read_public_key(public_key_file), actor.name)
+        relay(remote, actor, "identity.added", payload, "/v1/identities")
+        return
     entry = app.service(writing=True).identities.add(
         name, role_list, read_public_key(public_key_file), actor.name, actor.key
     )
@@ -66,13 +75,23 @@ def identity_add(
 @click.option(
     "--public-key", "public_key_file", required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
+@server_options
 @actor_options
 @pass_app
 def identity_rotate(
-    app: AppContext, name: str, public_key_file: Path, actor_name: str | None, key_file: Path | None
+    app: AppContext,
+    name: str,
+    public_key_file: Path,
+    remote: ServerLink | None,
+    actor_name: str | None,
+    key_file: Path | None,
 ) -> None:
     """Replace a person's key; signed by their old key or by an admin."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        payload = actions.identity_key_rotated(name, read_public_key(public_key_file), actor.name)
+        relay(remote, actor, "identity.key_rotated", payload, f"{_identity_path(name)}/rotate")
+        return
     entry = app.service(writing=True).identities.rotate_key(
         name, read_public_key(public_key_file), actor.name, actor.key
     )
@@ -81,13 +100,24 @@ def identity_rotate(
 
 @identity.command("revoke")
 @click.argument("name")
+@server_options
 @actor_options
 @pass_app
-def identity_revoke(app: AppContext, name: str, actor_name: str | None, key_file: Path | None) -> None:
+def identity_revoke(
+    app: AppContext, name: str, remote: ServerLink | None, actor_name: str | None, key_file: Path | None
+) -> None:
     """Revoke a person; their key signs nothing from now on."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        payload = actions.identity_revoked(name, actor.name)
+        relay(remote, actor, "identity.revoked", payload, f"{_identity_path(name)}/revoke")
+        return
     entry = app.service(writing=True).identities.revoke(name, actor.name, actor.key)
     click.echo(f"recorded entry {entry.seq}: {name} revoked")
+
+
+def _identity_path(name: str) -> str:
+    return f"/v1/identities/{quote(name, safe='@')}"
 
 
 @click.group()
@@ -156,12 +186,20 @@ def policy_explain(app: AppContext, decision_id: str) -> None:
 
 @policy.command("adopt")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@server_options
 @actor_options
 @pass_app
-def policy_adopt(app: AppContext, file: Path, actor_name: str | None, key_file: Path | None) -> None:
+def policy_adopt(
+    app: AppContext, file: Path, remote: ServerLink | None, actor_name: str | None, key_file: Path | None
+) -> None:
     """Adopt a policy for decisions submitted from now on (admins only)."""
     loaded = load_policy_file(file)
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        p = loaded.policy
+        payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor.name)
+        relay(remote, actor, "policy.adopted", payload, "/v1/policy")
+        return
     entry = app.service(writing=True).policies.adopt(loaded, actor.name, actor.key)
     click.echo(f"recorded entry {entry.seq}: adopted {loaded.label}")
 

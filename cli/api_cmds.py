@@ -1,26 +1,22 @@
-"""The HTTP side of the command line: API tokens, the server, and approving through a server."""
+"""The HTTP side of the command line: API tokens and the server.
+
+Write commands reach a server with ``--server`` (cli/remote_statements.py).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cli.context import Actor, AppContext, actor_options, load_actor, pass_app
-from cli.remote import answer_json, proven_decision
-from governance import actions
+from cli.context import AppContext, actor_options, load_actor, pass_app
 from ledger.clock import clock_from_environment
-from ledger.errors import InputError, RefusedError, StorageError
+from ledger.errors import InputError, StorageError
 from ledger.tlog.entry import parse_time
-from ledger.tlog.note import Verifier
-from services.decisions import RecordedDecision
 
 _DURATION = re.compile(r"^([1-9][0-9]{0,4})([hd])$")
 
@@ -118,61 +114,6 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="warning",
     )
-
-
-@dataclass(frozen=True)
-class ApprovalChoice:
-    """What the approver chose: reject or approve, why, and in which role (None: pick one)."""
-
-    reject: bool
-    comment: str
-    role: str | None
-
-
-def approve_remote(
-    server: str,
-    bearer: str,
-    log_key: Verifier,
-    decision_id: str,
-    actor: Actor,
-    choice: ApprovalChoice,
-    show: Callable[[RecordedDecision], None],
-) -> dict[str, Any]:
-    """Sign an approval here and send it; the server never sees the private key.
-
-    The decision is read from its entry's bytes, proven included in a checkpoint signed by
-    ``log_key`` (cli.remote.proven_decision), and passed to ``show`` before anything is
-    signed; the signature covers the leaf hash computed here. Returns the server's record of
-    the approval entry. Raises VerificationError (nothing is posted) if the server's
-    evidence does not hold up, InputError if the server cannot be reached.
-    """
-    import httpx
-
-    headers = {"Authorization": f"Bearer {bearer}"}
-    try:
-        with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=30) as client:
-            decision = proven_decision(client, log_key, decision_id)
-            show(decision)
-            leaf_hex = decision.ref.leaf_hex
-            role = choice.role or _approval_role(client, leaf_hex)
-            verdict = "reject" if choice.reject else "approve"
-            statement = actions.approval(leaf_hex, actor.name, role, verdict, choice.comment, actor.key)
-            return answer_json(client.post(f"/v1/decisions/{leaf_hex}/approvals", json=statement))
-    except httpx.HTTPError as exc:
-        raise InputError(f"cannot reach {server}: {exc}") from None
-
-
-def _approval_role(client: Any, leaf_hex: str) -> str:
-    """The first role the server says the decision still needs that the caller holds, in the
-    server's (the policy's) order; if it needs none, the first role held, sorted. The server
-    re-checks the role on append, so a wrong hint is refused there, never signed silently."""
-    held = set(answer_json(client.get("/v1/identities/me"))["roles"])
-    status = answer_json(client.get(f"/v1/decisions/{leaf_hex}/status"))
-    wanted = [m["role"] for m in status["missing_approvals"]] or sorted(held)
-    for role in wanted:
-        if role in held:
-            return str(role)
-    raise RefusedError(f"you hold {sorted(held)}; the decision needs {wanted}", rule="approvals")
 
 
 COMMANDS = (token, serve)

@@ -8,8 +8,11 @@ from typing import Any
 
 import click
 
-from cli.context import AppContext, actor_options, load_actor, pass_app
-from ledger.scoring.input import load_decision_file
+from cli.context import Actor, AppContext, actor_options, load_actor, pass_app
+from cli.remote_statements import ServerLink, connected, recorded_line, server_options
+from governance.record import DECISION_KIND
+from ledger.errors import RefusedError
+from ledger.scoring.input import load_decision_file, parse_request, request_fields
 from services.decisions import RecordedDecision
 
 
@@ -41,17 +44,47 @@ def decision_tier(recorded: RecordedDecision) -> str:
 
 @decision.command("submit")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@server_options
 @actor_options
 @pass_app
-def submit(app: AppContext, file: Path, actor_name: str | None, key_file: Path | None) -> None:
+def submit(
+    app: AppContext, file: Path, remote: ServerLink | None, actor_name: str | None, key_file: Path | None
+) -> None:
     """Validate, score, sign and record a decision file (YAML or JSON) as its requester."""
     data = load_decision_file(file)
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        _submit_remote(remote, actor, data)
+        return
     recorded = app.service(writing=True).decisions.submit(data, actor.name, actor.key)
     click.echo(f"recorded entry {recorded.ref.seq}, hash {recorded.ref.leaf_hex}")
     click.echo(summary_line(recorded))
     for reason in recorded.assessment["band_reasons"]:
         click.echo(f"  - {reason}")
+
+
+def _submit_remote(remote: ServerLink, actor: Actor, data: dict[str, Any]) -> None:
+    """Sign the request's normal form here (what the ledger's decision signature covers: the
+    submitted fields, not the score the server computes) and post it with the signature."""
+    request = parse_request(data)
+    if request.requested_by != actor.name:
+        raise RefusedError(
+            f"requested_by is {request.requested_by!r} but you are {actor.name!r}; "
+            "a decision is submitted by its requester",
+            rule="release.decision",
+        )
+    fields = request_fields(request)
+    with connected(remote) as session:
+        click.echo(
+            f"signing the release.decision request for {request.model}@{request.version} as "
+            f"{actor.name} for {session.signed_for()} ({len(fields)} fields; the server scores it)"
+        )
+        answer = session.post("/v1/decisions", session.sign(actor, DECISION_KIND, fields))
+    click.echo(recorded_line(answer, remote))
+    click.echo(
+        f"{answer.get('model')}@{answer.get('version')}: index {answer.get('index')}, band "
+        f"{answer.get('band')}, tier {answer.get('tier')}; {answer.get('verdict')}"
+    )
 
 
 def _details(recorded: RecordedDecision) -> dict[str, Any]:

@@ -314,6 +314,9 @@ def _tamper(d: _Demo) -> None:
     forged = d.home / "forged.db"
     seq = tamper.forge_approval_and_reseal(d.db, forged, d.ledger_key)
     _expect_caught(d, f"the operator forging approval entry {seq} and re-signing", forged, meaning=True)
+    seq = tamper.forge_attested_rotation_and_reseal(d.db, forged, d.ledger_key, "bob@example.com")
+    label = f"the operator rotating bob's key by a token attestation (entry {seq}), approving, rotating back"
+    _expect_caught(d, label, forged, meaning=True)
 
 
 def _expect_caught(d: _Demo, label: str, db: Path, *, meaning: bool) -> None:

@@ -139,8 +139,24 @@ def _report_meaning(state: GovernanceState) -> None:
     click.echo(
         f"OK: every entry was allowed: {len(state.identities)} identities, {len(state.decisions)} decisions, "
         f"{len(state.policy_history)} policy adoptions; signatures, roles, separation of duties and "
-        "promotions re-checked"
+        f"promotions re-checked (ledger format {state.format})"
     )
+    _report_asserted(state)
+
+
+def _report_asserted(state: GovernanceState) -> None:
+    """Entries an older-format ledger accepted on a token attestation: listed, never silent."""
+    if not state.asserted:
+        return
+    count = len(state.asserted)
+    click.echo(
+        f"NOTE: {count} {'entry is' if count == 1 else 'entries are'} asserted by the operator, "
+        "not signed by their author "
+        f"(a token attestation, accepted by ledger format {state.format}; from format 4 only a personal "
+        "signature authorises an entry):"
+    )
+    for a in state.asserted:
+        click.echo(f"  entry {a.seq} {a.kind}: {a.author}, asserted with API token {a.token_id}")
 
 
 @click.command()

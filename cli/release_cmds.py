@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from cli.context import AppContext, actor_options, load_actor, pass_app
+from cli.context import Actor, AppContext, actor_options, load_actor, pass_app
 from cli.decision_cmds import decision_tier
-from ledger.errors import InputError
+from cli.remote_statements import ServerLink, Session, connected, recorded_line, server_options
+from governance import actions
+from governance.actions import Release
+from ledger.errors import FormatError, InputError, RefusedError
 from ledger.tlog.entry import Entry
-from ledger.tlog.note import Verifier
 from services.decisions import RecordedDecision
+
+# What a lifecycle statement says, given the proven decision and how statements name it.
+Build = Callable[[Session, RecordedDecision, Release], dict[str, Any]]
 
 
 def _done(entry: Entry, what: str) -> None:
@@ -41,20 +47,37 @@ def show_signed(recorded: RecordedDecision, what: str) -> None:
     )
 
 
+def send_about(
+    remote: ServerLink, actor: Actor, decision_id: str, what: str, route: str, build: Build
+) -> None:
+    """The remote half of a lifecycle command: prove the decision named by ``decision_id``
+    (cli.remote.proven_decision), show it, build the statement about exactly that entry, sign
+    it here and post it to /v1/decisions/<hash>/``route``; print the server's record. ``what``
+    is e.g. "an approval"; the statement's kind comes from the route."""
+    with connected(remote) as session:
+        recorded = session.decision(decision_id)
+        show_signed(recorded, what)
+        payload = build(session, recorded, session.release(recorded))
+        leaf = recorded.ref.leaf_hex
+        answer = session.send(actor, ROUTE_KINDS[route], payload, f"/v1/decisions/{leaf}/{route}")
+    click.echo(recorded_line(answer, remote))
+
+
+ROUTE_KINDS = {
+    "approvals": "release.approval",
+    "canary": "release.canary_started",
+    "canary/result": "release.canary_result",
+    "promote": "release.promoted",
+    "rollback": "release.rolled_back",
+}
+
+
 @click.command()
 @click.argument("decision_id")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
 @click.option("--comment", default="", help="Why.")
 @click.option("--role", help="Approve in this role (default: a role you hold that the tier still needs).")
-@click.option("--server", help="Send the signed approval to this API server instead of the local ledger.")
-@click.option("--token", "bearer", envvar="RLEDGER_TOKEN", help="API token for --server (env RLEDGER_TOKEN).")
-@click.option(
-    "--log-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="RLEDGER_LOG_KEY",
-    help="The log's verifier key (what `rledger key` prints), got from outside the server; "
-    "required with --server (env RLEDGER_LOG_KEY).",
-)
+@server_options
 @actor_options
 @pass_app
 def approve(
@@ -63,32 +86,22 @@ def approve(
     reject: bool,
     comment: str,
     role: str | None,
-    server: str | None,
-    bearer: str | None,
-    log_key: Path | None,
+    remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Sign and record an approval (or --reject) of a decision with your own key."""
     what = "a rejection" if reject else "an approval"
-    if server is not None:
-        from cli.api_cmds import ApprovalChoice, approve_remote
-
-        bearer, verifier = _server_credentials(bearer, log_key)
-        recorded = approve_remote(
-            server,
-            bearer,
-            verifier,
-            decision_id,
-            load_actor(actor_name, key_file),
-            ApprovalChoice(reject, comment, role),
-            lambda shown: show_signed(shown, what),
-        )
-        click.echo(
-            f"recorded entry {recorded['seq']} ({recorded['kind']}) on {server}, hash {recorded['hash']}"
-        )
-        return
     actor = load_actor(actor_name, key_file)
+    verdict = "reject" if reject else "approve"
+    if remote is not None:
+
+        def build(session: Session, recorded: RecordedDecision, release: Release) -> dict[str, Any]:
+            chosen = role or _approval_role(session, recorded.ref.leaf_hex)
+            return actions.approval(release, actor.name, chosen, verdict, comment)
+
+        send_about(remote, actor, decision_id, what, "approvals", build)
+        return
     service = app.service(writing=True)
     shown = service.decisions.get(decision_id)
     show_signed(shown, what)
@@ -100,19 +113,17 @@ def approve(
     _done(entry, f"{p['verdict']} by {p['approver']} as {p['role']}")
 
 
-def _server_credentials(bearer: str | None, log_key: Path | None) -> tuple[str, Verifier]:
-    """The token and the log's verifier key that --server needs; the key must come from
-    outside the server, or a lying server could sign its own checkpoints."""
-    from cli.remote import read_log_key
-
-    if not bearer:
-        raise click.UsageError("--server needs --token (or RLEDGER_TOKEN)")
-    if log_key is None:
-        raise click.UsageError(
-            "--server needs --log-key FILE: the log's verifier key (`rledger key`), got from "
-            "outside the server, to check what it sends (or RLEDGER_LOG_KEY)"
-        )
-    return bearer, read_log_key(log_key)
+def _approval_role(session: Session, leaf_hex: str) -> str:
+    """The first role the server says the decision still needs that the caller holds, in the
+    server's (the policy's) order; if it needs none, the first role held, sorted. The server
+    re-checks the role on append, so a wrong hint is refused there, never signed silently."""
+    held = set(session.read("/v1/identities/me")["roles"])
+    status = session.read(f"/v1/decisions/{leaf_hex}/status")
+    wanted = [m["role"] for m in status["missing_approvals"]] or sorted(held)
+    for role in wanted:
+        if role in held:
+            return str(role)
+    raise RefusedError(f"you hold {sorted(held)}; the decision needs {wanted}", rule="approvals")
 
 
 @click.group()
@@ -122,11 +133,28 @@ def canary() -> None:
 
 @canary.command("start")
 @click.argument("decision_id")
+@server_options
 @actor_options
 @pass_app
-def canary_start(app: AppContext, decision_id: str, actor_name: str | None, key_file: Path | None) -> None:
+def canary_start(
+    app: AppContext,
+    decision_id: str,
+    remote: ServerLink | None,
+    actor_name: str | None,
+    key_file: Path | None,
+) -> None:
     """Record that the canary has started."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        send_about(
+            remote,
+            actor,
+            decision_id,
+            "a canary start",
+            "canary",
+            lambda _, __, release: actions.canary_started(release, actor.name),
+        )
+        return
     _done(
         app.service(writing=True).lifecycle.start_canary(decision_id, actor.name, actor.key), "canary started"
     )
@@ -153,6 +181,7 @@ def _summary(path: Path) -> dict[str, Any]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Telemetry summary (YAML/JSON: metric: value) checked against the tier's acceptance criteria.",
 )
+@server_options
 @actor_options
 @pass_app
 def canary_result(
@@ -160,11 +189,23 @@ def canary_result(
     decision_id: str,
     passed: bool,
     summary_file: Path,
+    remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Record the canary's result; a pass must meet the tier's acceptance criteria."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        verdict, summary = "pass" if passed else "fail", _summary(summary_file)
+        send_about(
+            remote,
+            actor,
+            decision_id,
+            f"a canary {verdict}",
+            "canary/result",
+            lambda _, __, release: actions.canary_result(release, verdict, summary, actor.name),
+        )
+        return
     entry = app.service(writing=True).lifecycle.record_canary(
         decision_id, passed, _summary(summary_file), actor.name, actor.key
     )
@@ -175,6 +216,7 @@ def canary_result(
 @click.argument("decision_id")
 @click.option("--break-glass", is_flag=True, help="Promote despite a freeze or missing approvals (flagged).")
 @click.option("--reason", default="", help="Why (required with --break-glass).")
+@server_options
 @actor_options
 @pass_app
 def promote(
@@ -182,11 +224,22 @@ def promote(
     decision_id: str,
     break_glass: bool,
     reason: str,
+    remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Promote a release to production, if the policy allows it now."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+
+        def build(session: Session, recorded: RecordedDecision, release: Release) -> dict[str, Any]:
+            policy_sha = str(recorded.entry.payload["policy"]["sha256"])  # the proven entry's policy
+            supersedes = _supersedes(session, recorded.ref.leaf_hex)
+            return actions.promoted(release, actor.name, policy_sha, supersedes, break_glass, reason)
+
+        what = "a BREAK-GLASS promotion" if break_glass else "a promotion"
+        send_about(remote, actor, decision_id, what, "promote", build)
+        return
     entry = app.service(writing=True).lifecycle.promote(
         decision_id, actor.name, actor.key, break_glass=break_glass, reason=reason
     )
@@ -198,6 +251,7 @@ def promote(
 @click.argument("decision_id")
 @click.option("--to", "to_version", required=True, help="The version to roll back to.")
 @click.option("--reason", required=True, help="Why.")
+@server_options
 @actor_options
 @pass_app
 def rollback(
@@ -205,15 +259,39 @@ def rollback(
     decision_id: str,
     to_version: str,
     reason: str,
+    remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
     """Roll a production release back to its declared rollback target or an earlier promoted version."""
     actor = load_actor(actor_name, key_file)
+    if remote is not None:
+        send_about(
+            remote,
+            actor,
+            decision_id,
+            f"a rollback to {to_version}",
+            "rollback",
+            lambda _, __, release: actions.rolled_back(release, to_version, reason, actor.name),
+        )
+        return
     entry = app.service(writing=True).lifecycle.rollback(
         decision_id, to_version, reason, actor.name, actor.key
     )
     _done(entry, f"rolled back to {to_version}")
+
+
+def _supersedes(session: Session, leaf_hex: str) -> str | None:
+    """The version the server says is in production for the decision's model. Only the
+    server knows it without the whole log; the ledger's replay refuses a wrong one, so a lie
+    gets the promotion refused, never recorded."""
+    status = session.read(f"/v1/decisions/{leaf_hex}/status")
+    if "supersedes" not in status:
+        raise FormatError("the server's decision status has no `supersedes`; it predates ledger format 4")
+    current = status["supersedes"]
+    if current is not None and not isinstance(current, str):
+        raise FormatError(f"the server's `supersedes` is {current!r}, not a version or null")
+    return current
 
 
 @click.command()

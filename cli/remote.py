@@ -71,9 +71,7 @@ def proven_decision(client: httpx.Client, verifier: Verifier, decision_id: str) 
     InputError, NotFoundError or RefusedError as the request or the server's answers do.
     """
     seq = _claimed_seq(answer_json(client.get(f"/v1/decisions/{quote(decision_id, safe='@')}")))
-    checkpoint = verified_checkpoint(client, verifier)
-    entry = _entry_at(client, seq)
-    verify_included(client, entry, checkpoint)
+    entry = proven_entry(client, verified_checkpoint(client, verifier), seq)
     check_named(entry, decision_id)
     p = entry.payload
     return RecordedDecision(DecisionRef(seq, p["model"], p["version"], entry.leaf_hash.hex()), entry)
@@ -96,12 +94,20 @@ def verified_checkpoint(client: httpx.Client, verifier: Verifier) -> Checkpoint:
     return checkpoint
 
 
+def proven_entry(client: httpx.Client, checkpoint: Checkpoint, seq: int) -> Entry:
+    """Entry ``seq``, read as exact bytes and proven included in ``checkpoint``.
+    Raises VerificationError if the bytes or the proof do not hold up."""
+    entry = _entry_at(client, seq)
+    verify_included(client, entry, checkpoint)
+    return entry
+
+
 def verify_included(client: httpx.Client, entry: Entry, checkpoint: Checkpoint) -> None:
     """Check ``entry`` is in the tree ``checkpoint`` signed, with the leaf hash computed here
     from its bytes (never the one the server sends). Raises VerificationError otherwise."""
     if entry.seq >= checkpoint.size:
         raise VerificationError(
-            f"the server's checkpoint (size {checkpoint.size}) does not cover the decision", index=entry.seq
+            f"the server's checkpoint (size {checkpoint.size}) does not cover that entry", index=entry.seq
         )
     proof = answer_json(
         client.get("/v1/proofs/inclusion", params={"index": entry.seq, "size": checkpoint.size})

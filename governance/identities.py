@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from governance.authorship import check_authorship
 from governance.formats import KNOWN_FORMATS
 from governance.identity_rules import (
     refuse_key_taken,
@@ -13,7 +14,6 @@ from governance.identity_rules import (
 )
 from governance.state import ADMIN, GovernanceState, Identity, field_of, handles
 from governance.statements import check_statement, public_key_from_b64
-from governance.tokens import check_authorship
 from ledger.errors import LedgerError, RefusedError
 from ledger.tlog.entry import Entry
 from policies.loader import load_policy_text, policy_sha256
@@ -48,6 +48,7 @@ def _init(state: GovernanceState, entry: Entry) -> None:
                 rule="ledger.init",
             )
         state.format = declared
+    state.origin = field_of(entry.payload, "origin")
 
 
 @handles("identity.added", frozenset({"name", "roles", "public_key", "actor"}))
@@ -74,7 +75,7 @@ def _added(state: GovernanceState, entry: Entry) -> None:
             raise RefusedError(
                 "the first identity must be an admin registering itself", rule="identity.added"
             )
-        check_statement(entry.kind, p, key, name)
+        check_statement(entry.kind, p, key, name, origin=state.statement_origin())
     else:
         _admin(state, actor, "identity.added")
         check_authorship(state, entry, actor)

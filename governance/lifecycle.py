@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from governance.authorship import check_authorship, check_subject
 from governance.controls import promotion_outcome
 from governance.formats import TIME_RULES
 from governance.identity_rules import refuse_not_distinct, refuse_promoter_retrospective
@@ -32,9 +33,8 @@ from governance.state import (
     field_of,
     handles,
 )
-from governance.statements import check_statement, signed_part
+from governance.statements import signed_part
 from governance.timing import refuse_early_canary_result, refuse_future_instants
-from governance.tokens import check_authorship
 from ledger.encoding.numbers import NotExactError, parse_decimal_text
 from ledger.errors import LedgerError, RefusedError
 from ledger.scoring.input import parse_request, request_fields
@@ -126,6 +126,7 @@ def _checked_evaluation(policy: LoadedPolicy, request: DecisionRequest, p: dict[
 def _approval(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
+    check_subject(state, entry, d)
     approver, role, verdict = field_of(p, "approver"), field_of(p, "role"), field_of(p, "verdict")
     field_of(p, "comment")
     if verdict not in ("approve", "reject"):
@@ -141,7 +142,7 @@ def _approval(state: GovernanceState, entry: Entry) -> None:
 def _check_approver(state: GovernanceState, entry: Entry, d: DecisionState, approver: str, role: str) -> None:
     """The approver signed, holds ``role``, is not the requester, and has not voted on ``d`` yet."""
     who = state.identity(approver, rule="release.approval")
-    check_statement(entry.kind, entry.payload, who.public_key, approver)
+    check_authorship(state, entry, approver)
     if role not in who.roles:
         raise RefusedError(f"{approver} does not hold role {role}", rule="release.approval")
     refuse_not_distinct(state, d, approver)  # by name, and from format 3 by every key ever held
@@ -218,6 +219,7 @@ def _canary_criteria(d: DecisionState, summary: dict[str, Any]) -> list[str]:
 def _canary_started(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
+    check_subject(state, entry, d)
     actor = field_of(p, "actor")
     _operator(state, actor, "release.canary_started")
     check_authorship(state, entry, actor)
@@ -239,6 +241,7 @@ def _canary_started(state: GovernanceState, entry: Entry) -> None:
 def _canary_result(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
+    check_subject(state, entry, d)
     actor, verdict = field_of(p, "actor"), field_of(p, "verdict")
     summary = field_of(p, "summary", dict)
     _operator(state, actor, "release.canary_result")
@@ -277,6 +280,7 @@ def _canary_result(state: GovernanceState, entry: Entry) -> None:
 def _promoted(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
+    check_subject(state, entry, d)
     actor = field_of(p, "actor")
     break_glass = field_of(p, "break_glass", bool)
     policy = state.policies[d.policy_sha].policy
@@ -341,6 +345,7 @@ def _promotion_summary(p: dict[str, Any], break_glass: bool, current: str | None
 def _rolled_back(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
     d = state.decision(field_of(p, "decision"))
+    check_subject(state, entry, d)
     actor, target = field_of(p, "actor"), field_of(p, "to_version")
     if not str(p.get("reason", "")).strip():
         raise RefusedError("a rollback needs a reason", rule="release.rolled_back")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from governance.formats import PERSONAL_SIGNATURES
 from ledger.errors import RefusedError
 from ledger.tlog.entry import Entry, parse_time
 from policies.loader import LoadedPolicy
@@ -35,6 +36,17 @@ class Identity:
     public_key: bytes
     added_seq: int
     revoked: bool = False
+
+
+@dataclass(frozen=True)
+class AssertedEntry:
+    """An entry a format-1 to -3 ledger accepted on a token attestation: the server's claim
+    that ``author`` acted, with no signature of theirs behind it."""
+
+    seq: int
+    kind: str
+    author: str
+    token_id: str
 
 
 @dataclass
@@ -97,6 +109,18 @@ HANDLERS: dict[str, Handler] = {}
 # unchecked can ride along in a hashed entry; release.decision is checked by re-evaluation.
 MEMBERS: dict[str, frozenset[str]] = {}
 AUTHORSHIP = frozenset({"signature", "attestation"})
+SIGNATURE = frozenset({"signature"})
+# From format 4, every statement about a release also names it: model and version.
+SUBJECT = frozenset({"model", "version"})
+SUBJECT_KINDS = frozenset(
+    {
+        "release.approval",
+        "release.canary_started",
+        "release.canary_result",
+        "release.promoted",
+        "release.rolled_back",
+    }
+)
 
 
 def handles(kind: str, members: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
@@ -113,7 +137,8 @@ def handles(kind: str, members: frozenset[str] | None = None) -> Callable[[Handl
 class GovernanceState:
     size: int = 0
     last_time: datetime | None = None
-    format: int = 1  # ledger.init's declared format: which later rules apply (governance/timing.py)
+    format: int = 1  # ledger.init's declared format: which later rules apply (governance/formats.py)
+    origin: str = ""  # the log's origin, from ledger.init: part of every format-4 statement
     identities: dict[str, Identity] = field(default_factory=dict)
     policies: dict[str, LoadedPolicy] = field(default_factory=dict)
     policy_history: list[tuple[int, str]] = field(default_factory=list)  # (seq, sha256)
@@ -125,8 +150,14 @@ class GovernanceState:
     tokens: dict[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
     # Every public key ever registered -> the identities that held it, in order (identity_rules.py).
     key_holders: dict[bytes, list[str]] = field(default_factory=dict)
+    # Entries of formats 1-3 authorised by a token attestation: the operator's word only.
+    asserted: list[AssertedEntry] = field(default_factory=list)
 
     # -- lookups ----------------------------------------------------------------------------
+
+    def statement_origin(self) -> str | None:
+        """The origin statements sign over in this ledger's format (None before format 4)."""
+        return self.origin if self.format >= PERSONAL_SIGNATURES else None
 
     @property
     def active_policy(self) -> LoadedPolicy:
@@ -165,8 +196,18 @@ class GovernanceState:
         if handler is None:
             raise RefusedError(f"unknown entry kind {entry.kind!r}", rule="kind")
         allowed = MEMBERS.get(entry.kind)
-        if allowed is not None and set(entry.payload) - allowed - AUTHORSHIP:
-            extra = sorted(set(entry.payload) - allowed - AUTHORSHIP)
+        if allowed is not None and entry.kind in SUBJECT_KINDS and self.format >= PERSONAL_SIGNATURES:
+            allowed = allowed | SUBJECT
+        # From format 4 only a signature authorises; an attestation member is refused outright.
+        authorship = AUTHORSHIP if self.format < PERSONAL_SIGNATURES else SIGNATURE
+        if "attestation" in entry.payload and authorship is SIGNATURE:
+            raise RefusedError(
+                f"the {entry.kind} entry carries a token attestation instead of its author's signature; "
+                f"from ledger format {PERSONAL_SIGNATURES} a token id is not evidence and authorises nothing",
+                rule="signature",
+            )
+        if allowed is not None and set(entry.payload) - allowed - authorship:
+            extra = sorted(set(entry.payload) - allowed - authorship)
             raise RefusedError(f"{entry.kind} payloads may not hold {extra}", rule="payload")
         handler(self, entry)
         self.size += 1

@@ -1,14 +1,11 @@
-"""API bearer tokens, and authorship by token attestation.
+"""API bearer tokens: they authenticate an HTTP caller, and authorise nothing.
 
 A token is ``rlt_<id>_<secret>``. Only ``SHA-256(secret)`` is ever stored, in the
 ``token.issued`` entry, so the log is the whole token registry: who holds which token, until
 when, and when it was revoked. No mutable table is needed, and an auditor can see it all.
-
-An entry is authored either by its author's own Ed25519 signature, or, for actions taken
-through the HTTP API, by an *attestation*: ``"attestation": {"token": "<id>"}``, which says
-the server authenticated the author with that token. Verification checks the token was
-issued to the author and valid at the entry's time. Approvals always need a signature: the
-server never holds approvers' keys, so no one but the approver can make one.
+Issuing and revoking a token are statements signed by the holder or an admin. A token proves
+to the server who is calling; what the caller does is authorised only by the statement they
+sign (governance/authorship.py).
 """
 
 from __future__ import annotations
@@ -26,8 +23,6 @@ from ledger.errors import RefusedError, SignatureRefusedError
 from ledger.tlog.entry import Entry, parse_time
 
 TOKEN_PATTERN = re.compile(r"^rlt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
-# The server never holds approvers' keys, so an approval is only ever what its approver signed.
-SIGNATURE_ONLY = frozenset({"release.approval"})
 
 
 @dataclass
@@ -70,23 +65,6 @@ def authenticate_token(state: GovernanceState, token: str, moment: datetime) -> 
     return record
 
 
-def check_authorship(state: GovernanceState, entry: Entry, author: str) -> None:
-    """The entry was made by ``author``: by their signature, or by a token they held then."""
-    p = entry.payload
-    if "signature" in p:
-        check_statement(entry.kind, p, state.identity(author).public_key, author)
-        return
-    attestation = p.get("attestation")
-    if entry.kind in SIGNATURE_ONLY or not isinstance(attestation, dict):
-        raise SignatureRefusedError(f"the {entry.kind} statement carries no signature", rule="signature")
-    record: TokenRecord | None = state.tokens.get(str(attestation.get("token")))
-    if record is None or record.identity != author:
-        raise SignatureRefusedError(f"the attesting token was not issued to {author}", rule="token")
-    if not record.valid_at(parse_time(entry.time)):
-        raise SignatureRefusedError("the attesting token was not valid at the entry's time", rule="token")
-    state.identity(author)
-
-
 def _admin_or_self(state: GovernanceState, actor: str, subject: str, rule: str) -> None:
     who = state.identity(actor, rule=rule)
     if actor != subject and ADMIN not in who.roles:
@@ -108,7 +86,7 @@ def _issued(state: GovernanceState, entry: Entry) -> None:
         raise RefusedError("token_id already issued", rule="token.issued")
     state.identity(identity, rule="token.issued")
     _admin_or_self(state, actor, identity, "token.issued")
-    check_statement(entry.kind, p, state.identity(actor).public_key, actor)
+    check_statement(entry.kind, p, state.identity(actor).public_key, actor, origin=state.statement_origin())
     expires = p.get("expires_at")
     issued = parse_time(entry.time)
     expires_at = parse_time(str(expires)) if expires is not None else None
@@ -125,7 +103,7 @@ def _revoked(state: GovernanceState, entry: Entry) -> None:
     if record is None or record.revoked_at is not None:
         raise RefusedError("no such active token", rule="token.revoked")
     _admin_or_self(state, actor, record.identity, "token.revoked")
-    check_statement(entry.kind, p, state.identity(actor).public_key, actor)
+    check_statement(entry.kind, p, state.identity(actor).public_key, actor, origin=state.statement_origin())
     record.revoked_at = parse_time(entry.time)
 
 

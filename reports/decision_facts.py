@@ -39,7 +39,7 @@ class EventFacts:
     kind: str
     actor: str
     summary: str
-    authorship: str  # "signed (key ID)", "API token <id>", or "" for the ledger itself
+    authorship: str  # "signed, key <ID>", "asserted by the operator (...)", or "" for the ledger itself
 
 
 @dataclass

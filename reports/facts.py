@@ -94,6 +94,8 @@ def _apply(facts: LedgerFacts, entry: Entry) -> None:
     if kind == GENESIS_KIND:
         facts.origin = str(entry.payload.get("origin", ""))
         facts.genesis_verifier_key = str(entry.payload.get("verifier_key", ""))
+        declared = entry.payload.get("format", 1)
+        facts.format = declared if isinstance(declared, int) and not isinstance(declared, bool) else 1
     elif kind in IDENTITY_KINDS:
         _identity(facts, entry)
     elif kind == POLICY_KIND:

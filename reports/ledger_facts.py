@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from governance.formats import PERSONAL_SIGNATURES
 from ledger.tlog.entry import Entry
 from policies.loader import LoadedPolicy
 from reports.decision_facts import DecisionFacts
@@ -60,12 +61,17 @@ class LedgerFacts:
 
     entries: dict[int, Entry] = field(default_factory=dict)
     origin: str | None = None
+    format: int = 1  # ledger.init's declared format (governance/formats.py)
     genesis_verifier_key: str | None = None
     identities: dict[str, IdentityFacts] = field(default_factory=dict)
     policies: dict[str, PolicyFacts] = field(default_factory=dict)
     policy_order: list[str] = field(default_factory=list)  # sha256 in adoption order
     decisions: dict[str, DecisionFacts] = field(default_factory=dict)  # leaf hex -> facts
     production: dict[str, str] = field(default_factory=dict)  # model -> leaf hex in production
+
+    def statement_origin(self) -> str | None:
+        """The origin statements sign over (None before format 4; governance.statements)."""
+        return self.origin if self.format >= PERSONAL_SIGNATURES else None
 
     def decision_by_ref(self, ref: str) -> DecisionFacts | None:
         """The decision for ``model@version``, if folded."""

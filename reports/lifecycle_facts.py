@@ -48,25 +48,26 @@ def record_lifecycle(facts: LedgerFacts, entry: Entry) -> None:
 
 def authorship(facts: LedgerFacts, entry: Entry, author: str) -> str:
     """How ``entry`` is authored, in words: ``signed, key <key ID>`` (with a warning when the
-    signature does not verify), ``API token <id>``, or ``""`` for an entry neither signed nor
-    attested."""
+    signature does not verify), ``asserted by the operator (API token <id>, …)`` for an
+    older-format entry attested by a token, or ``""`` for an entry neither signed nor attested."""
     p = entry.payload
     if isinstance(p.get("signature"), str):
         key = _key_at(facts, author, entry.seq)
         if key is None:
             return "signed (key not in evidence)"
-        ok = signature_verifies(entry, key, author)
+        ok = signature_verifies(entry, key, author, facts.statement_origin())
         return f"signed, key {key_id(key)}" + ("" if ok else ", SIGNATURE DOES NOT VERIFY")
     attestation = p.get("attestation")
     if isinstance(attestation, dict):
-        return f"API token {attestation.get('token', '?')}"
+        return f"asserted by the operator (API token {attestation.get('token', '?')}, no signature)"
     return ""
 
 
-def signature_verifies(entry: Entry, key: bytes, author: str) -> bool:
-    """Whether ``entry``'s statement signature verifies under ``key`` (raw Ed25519) for ``author``."""
+def signature_verifies(entry: Entry, key: bytes, author: str, origin: str | None) -> bool:
+    """Whether ``entry``'s statement signature verifies under ``key`` (raw Ed25519) for
+    ``author``, over the statement bytes of the ledger's format (``origin`` from format 4)."""
     try:
-        check_statement(entry.kind, entry.payload, key, author)
+        check_statement(entry.kind, entry.payload, key, author, origin=origin)
     except LedgerError:
         return False
     return True
@@ -113,7 +114,7 @@ def _approval_facts(facts: LedgerFacts, entry: Entry, retrospective: bool) -> Ap
         str(p.get("verdict", "")),
         str(p.get("comment", "")),
         key_id(key) if key is not None else "not in evidence",
-        key is not None and signature_verifies(entry, key, approver),
+        key is not None and signature_verifies(entry, key, approver, facts.statement_origin()),
         retrospective,
     )
 

@@ -13,7 +13,7 @@ from governance.state import DecisionState, GovernanceState
 from governance.statements import signed_part
 from governance.timing import future_instants
 from ledger.encoding.canonical import canonical_bytes
-from ledger.errors import DecisionInputError, NotFoundError, RefusedError
+from ledger.errors import DecisionInputError, InputError, NotFoundError, RefusedError
 from ledger.scoring.assess import assess
 from ledger.scoring.input import parse_request, request_fields
 from ledger.scoring.request import DecisionRequest
@@ -50,13 +50,12 @@ class Decisions:
         actor: str,
         key: Ed25519Signer | None,
         *,
-        token_id: str | None = None,
         signature: str | None = None,
     ) -> RecordedDecision:
         """Validate, score, sign and record one decision. Refused input leaves the ledger untouched.
 
-        ``data`` is the decision request as parsed YAML or JSON. Signed by ``key``, attested by
-        ``token_id``, or carrying the requester's own ``signature`` (checked on append). Raises
+        ``data`` is the decision request as parsed YAML or JSON. Signed here by ``key``, or
+        carrying the requester's own ``signature`` made elsewhere (checked on append). Raises
         DecisionInputError (bad input), RefusedError (not the requester, or the rules say no).
         """
         request = parse_request(data)
@@ -67,8 +66,10 @@ class Decisions:
         record = decision_record(policy, request, evaluation)
         if signature is not None:  # signed by the requester elsewhere; the ledger checks it on append
             payload = {**record, "signature": signature}
+        elif key is not None:
+            payload = authored(DECISION_KIND, record, key, self.log.state().statement_origin())
         else:
-            payload = authored(DECISION_KIND, record, key, token_id)
+            raise InputError("a decision needs its requester's signature or key")
         result = self.log.append([PendingEntry(DECISION_KIND, payload, (request.model, request.version))])
         entry = result.entries[0]
         return RecordedDecision(

@@ -70,19 +70,10 @@ def row_error(ref: DecisionRef, problem: str) -> VerificationError:
     )
 
 
-def authored(
-    kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
-) -> dict[str, Any]:
-    """Sign with the author's key, or attest that the server authenticated them by a token.
-
-    Any ``signature`` already in ``payload`` is dropped first. Raises InputError with neither.
-    """
-    unsigned = {k: v for k, v in payload.items() if k != "signature"}
-    if key is not None:
-        return sign_statement(kind, unsigned, key)
-    if token_id is None:
-        raise InputError("an action needs its author's key or an authenticated API token")
-    return {**unsigned, "attestation": {"token": token_id}}
+def authored(kind: str, payload: dict[str, Any], key: Ed25519Signer, origin: str | None) -> dict[str, Any]:
+    """``payload`` signed by its author's ``key`` over the statement bytes of the ledger's
+    format (``origin`` from format 4, see governance.statements). Any old signature is dropped."""
+    return sign_statement(kind, payload, key, origin=origin)
 
 
 class GovernedLog:
@@ -154,11 +145,9 @@ class GovernedLog:
             raise InputError(f"{kind!r} is not a statement kind; expected one of {sorted(STATEMENT_KINDS)}")
         return self.append([PendingEntry(kind, payload)]).entries[0]
 
-    def act(
-        self, kind: str, payload: dict[str, Any], key: Ed25519Signer | None, token_id: str | None
-    ) -> Entry:
-        """Append a statement by its author: signed by ``key``, or attested by ``token_id``."""
-        return self.append_statement(kind, authored(kind, payload, key, token_id))
+    def act(self, kind: str, payload: dict[str, Any], key: Ed25519Signer) -> Entry:
+        """Append a statement signed here by its author's ``key`` (held on this machine)."""
+        return self.append_statement(kind, authored(kind, payload, key, self.state().statement_origin()))
 
     def resolve(self, decision_id: str) -> DecisionRef:
         """Accept ``MODEL@VERSION``, a full leaf hash, or a unique prefix of one (4+ hex digits).

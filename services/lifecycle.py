@@ -1,7 +1,9 @@
 """A release after its decision: approvals, the canary, promotion and rollback.
 
-Each is one signed (or token-attested) statement; the governance state machine decides on
-append whether the actor may make it now (roles, separation of duties, gates, freezes).
+Each is one statement signed by its author; the governance state machine decides on append
+whether the actor may make it now (roles, separation of duties, gates, freezes). Methods
+taking a ``key`` sign here (the command line, on the author's machine); ``append_signed``
+takes a statement its author signed elsewhere (the HTTP API).
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from governance import actions
-from governance.state import DecisionState, GovernanceState
-from ledger.errors import RefusedError
+from governance.actions import Release
+from governance.authorship import release_subject
+from governance.state import SUBJECT_KINDS, DecisionState, GovernanceState
+from ledger.errors import InputError, RefusedError
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer
 from policies.promotion import approval_status
@@ -50,6 +54,11 @@ class Lifecycle:
     def __init__(self, log: GovernedLog) -> None:
         self.log = log
 
+    def _release(self, decision_id: str) -> tuple[GovernanceState, DecisionState, Release]:
+        state = self.log.state()
+        d = state.decision(self.log.resolve(decision_id).leaf_hex)
+        return state, d, release_subject(state, d)
+
     def approve(
         self,
         decision_id: str,
@@ -62,63 +71,56 @@ class Lifecycle:
     ) -> Entry:
         """An approval (or rejection) signed by the approver's own key, in ``role`` or the
         first role they hold that the decision still needs."""
-        state = self.log.state()
-        d = state.decision(self.log.resolve(decision_id).leaf_hex)
+        state, d, release = self._release(decision_id)
         chosen = role or approval_role(state, d, actor, reject)
         verdict = "reject" if reject else "approve"
-        return self.log.append_statement(
-            "release.approval", actions.approval(d.leaf_hex, actor, chosen, verdict, comment, key)
+        return self.log.act(
+            "release.approval", actions.approval(release, actor, chosen, verdict, comment), key
         )
 
-    def start_canary(
-        self, decision_id: str, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
-    ) -> Entry:
-        payload = actions.canary_started(self.log.resolve(decision_id).leaf_hex, actor)
-        return self.log.act("release.canary_started", payload, key, token_id)
+    def start_canary(self, decision_id: str, actor: str, key: Ed25519Signer) -> Entry:
+        _, _, release = self._release(decision_id)
+        return self.log.act("release.canary_started", actions.canary_started(release, actor), key)
 
     def record_canary(
-        self,
-        decision_id: str,
-        passed: bool,
-        summary: dict[str, Any],
-        actor: str,
-        key: Ed25519Signer | None,
-        *,
-        token_id: str | None = None,
+        self, decision_id: str, passed: bool, summary: dict[str, Any], actor: str, key: Ed25519Signer
     ) -> Entry:
         """The canary's verdict and its metrics ``summary`` (the policy's canary gate checks them)."""
-        leaf = self.log.resolve(decision_id).leaf_hex
-        payload = actions.canary_result(leaf, "pass" if passed else "fail", summary, actor)
-        return self.log.act("release.canary_result", payload, key, token_id)
+        _, _, release = self._release(decision_id)
+        payload = actions.canary_result(release, "pass" if passed else "fail", summary, actor)
+        return self.log.act("release.canary_result", payload, key)
 
     def promote(
         self,
         decision_id: str,
         actor: str,
-        key: Ed25519Signer | None,
+        key: Ed25519Signer,
         *,
         break_glass: bool = False,
         reason: str = "",
-        token_id: str | None = None,
     ) -> Entry:
         """Promote to production, replacing the model's current version; ``break_glass`` (with
         a ``reason``) skips the missing gates and leaves retrospective approvals owed."""
-        state = self.log.state()
-        d = state.decision(self.log.resolve(decision_id).leaf_hex)
+        state, d, release = self._release(decision_id)
         current = state.production.get(d.model)
-        payload = actions.promoted(d.leaf_hex, actor, d.policy_sha, current, break_glass, reason)
-        return self.log.act("release.promoted", payload, key, token_id)
+        payload = actions.promoted(release, actor, d.policy_sha, current, break_glass, reason)
+        return self.log.act("release.promoted", payload, key)
 
     def rollback(
-        self,
-        decision_id: str,
-        to_version: str,
-        reason: str,
-        actor: str,
-        key: Ed25519Signer | None,
-        *,
-        token_id: str | None = None,
+        self, decision_id: str, to_version: str, reason: str, actor: str, key: Ed25519Signer
     ) -> Entry:
         """Roll the decision's model back from this release to ``to_version``."""
-        payload = actions.rolled_back(self.log.resolve(decision_id).leaf_hex, to_version, reason, actor)
-        return self.log.act("release.rolled_back", payload, key, token_id)
+        _, _, release = self._release(decision_id)
+        return self.log.act(
+            "release.rolled_back", actions.rolled_back(release, to_version, reason, actor), key
+        )
+
+    def append_signed(self, kind: str, statement: dict[str, Any]) -> Entry:
+        """Append a lifecycle statement its author signed elsewhere; the governance state
+        machine checks the signature, the subject and the rules exactly as for one signed here.
+        Raises InputError for a kind that is not a lifecycle statement."""
+        if kind not in SUBJECT_KINDS:
+            raise InputError(
+                f"{kind!r} is not a release lifecycle statement; expected one of {sorted(SUBJECT_KINDS)}"
+            )
+        return self.log.append_statement(kind, statement)

@@ -23,13 +23,17 @@ class PolicyAdmin:
     def __init__(self, log: GovernedLog) -> None:
         self.log = log
 
-    def adopt(
-        self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer | None, *, token_id: str | None = None
-    ) -> Entry:
-        """Record ``loaded`` (its full text and SHA-256) as the policy new decisions are scored by."""
+    def adopt(self, loaded: LoadedPolicy, actor: str, key: Ed25519Signer) -> Entry:
+        """Record ``loaded`` (its full text and SHA-256) as the policy new decisions are scored
+        by, signed by the adopting admin's ``key``."""
         p = loaded.policy
         payload = actions.policy_adopted(p.policy_id, p.version, loaded.sha256, loaded.text, actor)
-        return self.log.act("policy.adopted", payload, key, token_id)
+        return self.log.act("policy.adopted", payload, key)
+
+    def append_signed(self, statement: dict[str, Any]) -> Entry:
+        """Append a ``policy.adopted`` statement its admin signed elsewhere (the HTTP API);
+        checked exactly as one signed here."""
+        return self.log.append_statement("policy.adopted", statement)
 
     def diff(self, old: LoadedPolicy, new: LoadedPolicy) -> list[dict[str, Any]]:
         """Recorded decisions whose outcome differs between two policies, and how.

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from governance import actions
-from governance.formats import LEDGER_FORMAT
+from governance.formats import LEDGER_FORMAT, PERSONAL_SIGNATURES
 from governance.state import ADMIN, GovernanceState
 from governance.statements import sign_statement
 from ledger.errors import InputError
@@ -26,17 +26,20 @@ def genesis_entries(
     adding themself, and the admin adopting ``policy``; both statements signed by ``admin_key``."""
     genesis = {"origin": origin, "verifier_key": signer.verifier_key, "format": LEDGER_FORMAT}
     public = actions.public_key_b64(admin_key)
+    signed_over = origin if LEDGER_FORMAT >= PERSONAL_SIGNATURES else None
     p = policy.policy
     adopted = actions.policy_adopted(p.policy_id, p.version, policy.sha256, policy.text, admin)
     return [
         PendingEntry(GENESIS_KIND, genesis),
-        _signed("identity.added", actions.identity_added(admin, [ADMIN], public, admin), admin_key),
-        _signed("policy.adopted", adopted, admin_key),
+        _signed(
+            "identity.added", actions.identity_added(admin, [ADMIN], public, admin), admin_key, signed_over
+        ),
+        _signed("policy.adopted", adopted, admin_key, signed_over),
     ]
 
 
-def _signed(kind: str, statement: dict[str, Any], key: Ed25519Signer) -> PendingEntry:
-    return PendingEntry(kind, sign_statement(kind, statement, key))
+def _signed(kind: str, statement: dict[str, Any], key: Ed25519Signer, origin: str | None) -> PendingEntry:
+    return PendingEntry(kind, sign_statement(kind, statement, key, origin=origin))
 
 
 class LedgerSetup:

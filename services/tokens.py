@@ -28,13 +28,11 @@ class Tokens:
         secret = base64.urlsafe_b64encode(self.log.random(32)).decode().rstrip("=")
         expires = format_time(expires_at) if expires_at is not None else None
         payload = token_payload(token_id, identity, secret, expires, actor)
-        return f"rlt_{token_id}_{secret}", self.log.act("token.issued", payload, key, None)
+        return f"rlt_{token_id}_{secret}", self.log.act("token.issued", payload, key)
 
-    def revoke(
-        self, token_id: str, actor: str, key: Ed25519Signer | None, *, by_token: str | None = None
-    ) -> Entry:
-        """Revoke ``token_id``, signed by ``key`` or attested by the caller's token ``by_token``."""
-        return self.log.act("token.revoked", {"token_id": token_id, "actor": actor}, key, by_token)
+    def revoke(self, token_id: str, actor: str, key: Ed25519Signer) -> Entry:
+        """Revoke ``token_id``, signed by the holder's or an admin's ``key``."""
+        return self.log.act("token.revoked", {"token_id": token_id, "actor": actor}, key)
 
     def authenticate(self, token: str) -> TokenRecord:
         """The record of a genuine, current token whose holder is active; raises

@@ -39,14 +39,14 @@ ILLUSTRATIVE = {
 
 
 def _text_files(root: Path) -> list[Path]:
-    """The current vectors only: tests/vectors/v1 and v2 keep older formats' logs for the
+    """The current vectors only: tests/vectors/v1, v2 and v3 keep older formats' logs for the
     verifier's sake, and docs that quote them as "the vectors" would be stale."""
     return [
         p
         for p in sorted(root.rglob("*"))
         if p.is_file()
         and p.suffix in {".json", ".jsonl", ".txt", ".key", ""}
-        and not {"v1", "v2"} & set(p.relative_to(root).parts)
+        and not {"v1", "v2", "v3"} & set(p.relative_to(root).parts)
     ]
 
 

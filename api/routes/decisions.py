@@ -9,19 +9,23 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.body import ExactJsonRoute
-from api.deps import SUBMITTERS, CallerDep, ServiceDep
+from api.deps import SUBMITTERS, Caller, CallerDep, ServiceDep
 from api.idempotency import ExactBody, request_digest
 from api.problems import Forbidden, error_responses
 from api.schemas import (
-    ApprovalStatement,
-    CanaryResult,
     DecisionDetail,
     DecisionList,
     DecisionStatus,
     DecisionSubmission,
     DecisionSummary,
-    Promotion,
     RecordedEntry,
+)
+from api.statement_bodies import (
+    ApprovalStatement,
+    CanaryResult,
+    CanaryStart,
+    Promotion,
+    ReleaseStatement,
     Rollback,
 )
 from governance.state import DecisionState
@@ -73,9 +77,11 @@ def submit(
     sent: ExactBody,
     key: IdempotencyKey = None,
 ) -> Any:
-    """Validate, score and record a decision. ``requested_by`` must be the caller. With an
-    ``Idempotency-Key``, a retry returns the first answer and writes nothing."""
+    """Validate, score and record a decision, carrying its requester's ``signature``.
+    ``requested_by`` must be the caller. With an ``Idempotency-Key``, a retry returns the
+    first answer and writes nothing."""
     caller.require(*SUBMITTERS)
+    caller.require_author(body.requested_by)
     replies = request.app.state.idempotency
     digest = request_digest(request, sent, caller.name) if key else ""
     if key:
@@ -84,9 +90,7 @@ def submit(
             return JSONResponse(seen[1], status_code=seen[0])
     data = body.model_dump(exclude={"signature"}, exclude_none=True)
     try:
-        recorded = service.decisions.submit(
-            data, caller.name, None, token_id=caller.token_id, signature=body.signature
-        )
+        recorded = service.decisions.submit(data, caller.name, None, signature=body.signature)
     except DuplicateDecisionError:
         if not key:
             raise
@@ -150,12 +154,28 @@ def get_decision(decision_id: str, service: ServiceDep, caller: CallerDep) -> De
 
 @router.get("/{decision_id}/status", response_model=DecisionStatus, summary="What is missing, and from whom")
 def status(decision_id: str, service: ServiceDep, caller: CallerDep) -> Any:
-    return service.decisions.status(decision_id)
+    """``supersedes`` is what a promotion signed now must record: the model's version in production."""
+    answer = service.decisions.status(decision_id)
+    return {**answer, "supersedes": answer["production_version"]}
 
 
 @router.get("/{decision_id}/replay", summary="Re-evaluate from the ledger alone")
 def replay(decision_id: str, service: ServiceDep, caller: CallerDep) -> dict[str, Any]:
     return service.decisions.replay(decision_id)
+
+
+def _signed(
+    kind: str, decision_id: str, body: ReleaseStatement, author: str, service: LedgerService, caller: Caller
+) -> RecordedEntry:
+    """Append ``body``, a lifecycle statement signed on its author's machine, after the checks
+    that are the API's own: the caller may write and is the statement's author (nobody relays
+    another's signature), and the statement is about the decision the path names. The ledger
+    checks the rest (signature, subject, roles, gates) exactly as for one signed locally."""
+    caller.require_writer()
+    caller.require_author(author)
+    if body.decision != service.resolve(decision_id).leaf_hex:
+        raise Forbidden(f"the statement was signed for another decision than {decision_id}")
+    return _entry(service.lifecycle.append_signed(kind, body.payload()))
 
 
 @router.post(
@@ -167,55 +187,45 @@ def replay(decision_id: str, service: ServiceDep, caller: CallerDep) -> dict[str
 def approve(
     decision_id: str, body: ApprovalStatement, service: ServiceDep, caller: CallerDep
 ) -> RecordedEntry:
-    """The statement is signed on the approver's machine; the server checks it exactly as the
-    command line does. The caller must be the approver: nobody relays another's signature."""
-    caller.require_writer()
-    if body.approver != caller.name:
-        raise Forbidden(f"the statement is {body.approver}'s; you are {caller.name}")
-    if body.decision != service.resolve(decision_id).leaf_hex:
-        raise Forbidden("the statement was signed for another decision")
-    return _entry(service.governed.append_statement("release.approval", body.model_dump()))
+    """``release.approval``, signed on the approver's machine (``rledger approve ID --server URL``)."""
+    return _signed("release.approval", decision_id, body, body.approver, service, caller)
 
 
 @router.post(
-    "/{decision_id}/canary", status_code=201, response_model=RecordedEntry, summary="Start the canary"
+    "/{decision_id}/canary",
+    status_code=201,
+    response_model=RecordedEntry,
+    summary="Start the canary (signed)",
 )
-def canary_start(decision_id: str, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
-    caller.require_writer()
-    return _entry(service.lifecycle.start_canary(decision_id, caller.name, None, token_id=caller.token_id))
+def canary_start(
+    decision_id: str, body: CanaryStart, service: ServiceDep, caller: CallerDep
+) -> RecordedEntry:
+    return _signed("release.canary_started", decision_id, body, body.actor, service, caller)
 
 
 @router.post(
-    "/{decision_id}/canary/result", status_code=201, response_model=RecordedEntry, summary="Canary result"
+    "/{decision_id}/canary/result",
+    status_code=201,
+    response_model=RecordedEntry,
+    summary="Canary result (signed)",
 )
 def canary_result(
     decision_id: str, body: CanaryResult, service: ServiceDep, caller: CallerDep
 ) -> RecordedEntry:
-    caller.require_writer()
-    entry = service.lifecycle.record_canary(
-        decision_id, body.verdict == "pass", dict(body.summary), caller.name, None, token_id=caller.token_id
-    )
-    return _entry(entry)
+    return _signed("release.canary_result", decision_id, body, body.actor, service, caller)
 
 
-@router.post("/{decision_id}/promote", status_code=201, response_model=RecordedEntry, summary="Promote")
+@router.post(
+    "/{decision_id}/promote", status_code=201, response_model=RecordedEntry, summary="Promote (signed)"
+)
 def promote(decision_id: str, body: Promotion, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
-    caller.require_writer()
-    entry = service.lifecycle.promote(
-        decision_id,
-        caller.name,
-        None,
-        break_glass=body.break_glass,
-        reason=body.reason,
-        token_id=caller.token_id,
-    )
-    return _entry(entry)
+    """``supersedes`` must be the model's version in production now (``supersedes`` of GET
+    .../status) and ``policy_sha256`` the decision's recorded policy."""
+    return _signed("release.promoted", decision_id, body, body.actor, service, caller)
 
 
-@router.post("/{decision_id}/rollback", status_code=201, response_model=RecordedEntry, summary="Roll back")
+@router.post(
+    "/{decision_id}/rollback", status_code=201, response_model=RecordedEntry, summary="Roll back (signed)"
+)
 def rollback(decision_id: str, body: Rollback, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
-    caller.require_writer()
-    entry = service.lifecycle.rollback(
-        decision_id, body.to_version, body.reason, caller.name, None, token_id=caller.token_id
-    )
-    return _entry(entry)
+    return _signed("release.rolled_back", decision_id, body, body.actor, service, caller)

@@ -12,6 +12,7 @@ from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
 from api.schemas import ConsistencyProof, InclusionProof
+from api.statement_bodies import StatementContext
 from ledger.tlog.merkle import leaf_hash
 
 router = APIRouter(
@@ -26,6 +27,18 @@ Size = Annotated[int, Query(ge=1, le=2**40)]
 )
 def checkpoint(service: ServiceDep, caller: CallerDep) -> str:
     return service.log.latest_checkpoint()
+
+
+@router.get(
+    "/statements/context", response_model=StatementContext, summary="What a signed statement signs over"
+)
+def statement_context(service: ServiceDep, caller: CallerDep) -> StatementContext:
+    """The origin and format a client needs to build the statement bytes it signs
+    (docs/formats.md §4). A careful client checks ``origin`` against the log key it holds."""
+    state = service.state()
+    return StatementContext(
+        origin=state.origin, format=state.format, sign_over_origin=state.statement_origin()
+    )
 
 
 @router.get(

@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from api.body import ExactJsonRoute
 from api.deps import CallerDep, ServiceDep
 from api.problems import error_responses
-from api.schemas import DryRun, Evaluation, PolicyAdoption, PolicyView, RecordedEntry
+from api.schemas import DryRun, Evaluation, PolicyView, RecordedEntry
+from api.statement_bodies import PolicyAdoption
 from governance.record import decision_record
 from governance.state import ADMIN
 from ledger.scoring.input import parse_request
@@ -36,12 +37,14 @@ def active(service: ServiceDep, caller: CallerDep) -> PolicyView:
     )
 
 
-@router.post("", status_code=201, response_model=RecordedEntry, summary="Adopt a policy (admins)")
+@router.post("", status_code=201, response_model=RecordedEntry, summary="Adopt a policy (admins, signed)")
 def adopt(body: PolicyAdoption, service: ServiceDep, caller: CallerDep) -> RecordedEntry:
+    """``policy.adopted``, signed by the adopting admin on their own machine; the ledger checks
+    the signature, that ``sha256`` is the text's and that the text is a valid policy."""
     caller.require(ADMIN)
-    entry = service.policies.adopt(
-        load_policy_text(body.text, source="request"), caller.name, None, token_id=caller.token_id
-    )
+    caller.require_author(body.actor)
+    load_policy_text(body.text, source="request")  # an invalid policy is a 422 naming the problem, as before
+    entry = service.policies.append_signed(body.payload())
     return RecordedEntry(seq=entry.seq, hash=entry.leaf_hash.hex(), kind=entry.kind, time=entry.time)
 
 

@@ -6,8 +6,16 @@ append-only triggers and change rows directly. Verification must catch every one
 
 from __future__ import annotations
 
+import base64
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from ledger.tlog.entry import Entry, parse_time
+
+# An entry as an attacker rewrites it: kind, payload and time; the chain is rebuilt around it.
+Rewritten = tuple[str, dict[str, Any], str]
 
 TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
 
@@ -76,17 +84,14 @@ def alter_latest_checkpoint_signature(db: Path) -> None:
     conn.close()
 
 
-def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) -> int:
-    """What the operator could do with the ledger key alone: rewrite an approval's signature,
-    then rebuild the chain and re-sign a checkpoint. Returns the forged entry's seq.
-
-    Structural verification passes on the result (the operator holds the checkpoint key);
-    only the approver's own key could have made a valid approval signature, so verifying
-    the log's meaning must catch it.
+def reseal(
+    source: Path, target: Path, ledger_key: object, rewrite: Callable[[list[Entry]], list[Rewritten]]
+) -> None:
+    """Copy the ledger at ``source`` into a new file ``target`` whose entries are what
+    ``rewrite`` makes of the old ones (``(kind, payload, time)`` each), with the hash chain,
+    Merkle tree and checkpoints rebuilt and signed with ``ledger_key``: everything an operator
+    holding the database and the log key can do. Only the meaning pass can catch it.
     """
-    import base64
-
-    from ledger.tlog.entry import Entry, parse_time
     from ledger.tlog.note import Ed25519Signer
     from services.ports import PendingEntry
     from services.settings import sqlite_url
@@ -97,15 +102,90 @@ def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) ->
     meta = old.meta()
     entries = [Entry.parse(b) for _, blobs, _ in old.entry_chunks() for b in blobs]
     old.close()
-    forged_seq = next(e.seq for e in entries if e.kind == "release.approval")
     pending = []
-    for e in entries:
-        payload = dict(e.payload)
-        if e.seq == forged_seq:
-            payload["signature"] = base64.b64encode(bytes(64)).decode()
-        decision = (payload["model"], payload["version"]) if e.kind == "release.decision" else None
-        pending.append(PendingEntry(e.kind, payload, decision, parse_time(e.time)))
+    for kind, payload, time in rewrite(entries):
+        decision = (payload["model"], payload["version"]) if kind == "release.decision" else None
+        pending.append(PendingEntry(kind, payload, decision, parse_time(time)))
     new = LedgerStore.open(sqlite_url(target))
     new.initialize(meta["origin"], meta["verifier_key"], pending, parse_time(entries[0].time), ledger_key)
     new.close()
-    return forged_seq
+
+
+def forge_approval_and_reseal(source: Path, target: Path, ledger_key: object) -> int:
+    """What the operator could do with the ledger key alone: rewrite an approval's signature,
+    then rebuild the chain and re-sign a checkpoint. Returns the forged entry's seq.
+
+    Structural verification passes on the result (the operator holds the checkpoint key);
+    only the approver's own key could have made a valid approval signature, so verifying
+    the log's meaning must catch it.
+    """
+    forged: list[int] = []
+
+    def rewrite(entries: list[Entry]) -> list[Rewritten]:
+        forged.append(next(e.seq for e in entries if e.kind == "release.approval"))
+        out = []
+        for e in entries:
+            payload = dict(e.payload)
+            if e.seq == forged[0]:
+                payload["signature"] = base64.b64encode(bytes(64)).decode()
+            out.append((e.kind, payload, e.time))
+        return out
+
+    reseal(source, target, ledger_key, rewrite)
+    return forged[0]
+
+
+def forge_attested_rotation_and_reseal(source: Path, target: Path, ledger_key: object, victim: str) -> int:
+    """Issue 11's first attack: append a rotation of ``victim``'s key to one the operator made,
+    authorised only by a token attestation; an approval in the victim's name signed with that
+    key; and a rotation back, then reseal. Returns the seq of the first forged entry.
+
+    From ledger format 4 a token attestation authorises nothing, so the meaning pass refuses
+    the first forged entry whatever the token names.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from governance.statements import sign_statement
+    from ledger.tlog.note import Ed25519Signer
+
+    forged = Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64)))
+    public = base64.b64encode(forged.public_key().public_bytes_raw()).decode()
+    first: list[int] = []
+
+    def rewrite(entries: list[Entry]) -> list[Rewritten]:
+        out: list[Rewritten] = [(e.kind, dict(e.payload), e.time) for e in entries]
+        genesis, last = entries[0].payload, entries[-1]
+        original = _registered_key(entries, victim)
+        decision = next(e for e in reversed(entries) if e.kind == "release.decision")
+        token = {"token": "0123456789abcdef"}
+        rotate = {"name": victim, "public_key": public, "actor": victim, "attestation": token}
+        approval = {
+            "decision": decision.leaf_hash.hex(),
+            "model": decision.payload["model"],
+            "version": decision.payload["version"],
+            "approver": victim,
+            "role": "ml-lead",
+            "verdict": "approve",
+            "comment": "",
+        }
+        signer = Ed25519Signer("rledger-identity", forged)
+        approval = sign_statement("release.approval", approval, signer, origin=str(genesis["origin"]))
+        back = {"name": victim, "public_key": original, "actor": victim, "attestation": token}
+        first.append(len(out))
+        out += [
+            ("identity.key_rotated", rotate, last.time),
+            ("release.approval", approval, last.time),
+            ("identity.key_rotated", back, last.time),
+        ]
+        return out
+
+    reseal(source, target, ledger_key, rewrite)
+    return first[0]
+
+
+def _registered_key(entries: list[Entry], name: str) -> str:
+    key = ""
+    for e in entries:
+        if e.kind in ("identity.added", "identity.key_rotated") and e.payload.get("name") == name:
+            key = str(e.payload["public_key"])
+    return key

@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from governance import actions
 from ledger.scoring.input import json_ready, parse_decision_text
+from policies.loader import default_policy_path
+from tests.api import signing
 from tests.api.conftest import Api
+from tests.governance.conftest import ADMIN
 
 ALICE, BOB, CAROL, ERIN, RITA = (
     "alice@example.com",
@@ -21,6 +23,12 @@ ALICE, BOB, CAROL, ERIN, RITA = (
     "erin@example.com",
     "rita@example.com",
 )
+DECISION_01 = "01-support-summarizer-1.1.yaml"
+REF_13 = "support-summarizer@1.3"
+
+
+def default_policy_text() -> str:
+    return default_policy_path().read_text()
 
 
 def decision_json(filename: str, **override: Any) -> dict[str, Any]:
@@ -30,7 +38,8 @@ def decision_json(filename: str, **override: Any) -> dict[str, Any]:
 
 
 def submit(api: Api, filename: str, who: str = ALICE, **override: Any) -> dict[str, Any]:
-    body = decision_json(filename, requested_by=who, **override)
+    """Submit a decision file, signed by its requester ``who`` on the client's side."""
+    body = signing.decision(api, decision_json(filename, requested_by=who, **override))
     response = api.client.post("/v1/decisions", json=body, headers=api.headers(who))
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
@@ -52,9 +61,8 @@ def test_submit_and_read_back(api: Api) -> None:
     assert recorded["index"] == "103.95" and recorded["band"] == "yellow" and recorded["tier"] == "medium"
     got = api.client.get("/v1/decisions/support-summarizer@1.1", headers=api.headers(ERIN))
     assert got.status_code == 200 and got.json()["hash"] == recorded["hash"]
-    assert got.json()["payload"]["attestation"][
-        "token"
-    ]  # the record says how the requester was authenticated
+    payload = got.json()["payload"]
+    assert payload["signature"] and "attestation" not in payload  # the requester's own signature
     by_hash = api.client.get(f"/v1/decisions/{recorded['hash']}", headers=api.headers(ERIN))
     assert by_hash.json()["seq"] == recorded["seq"]
     status = api.client.get("/v1/decisions/support-summarizer@1.1/status", headers=api.headers(ERIN)).json()
@@ -65,7 +73,7 @@ def test_submit_and_read_back(api: Api) -> None:
 def test_self_approval(api: Api) -> None:
     mallory = "mallory@example.com"
     recorded = submit(api, "01-support-summarizer-1.1.yaml", who=mallory)
-    statement = actions.approval(recorded["hash"], mallory, "ml-lead", "approve", "", api.team.key(mallory))
+    statement = signing.approval(api, recorded["hash"], mallory, "ml-lead")
     before = api.snapshot()
     r = api.client.post(
         "/v1/decisions/support-summarizer@1.1/approvals", json=statement, headers=api.headers(mallory)
@@ -75,7 +83,7 @@ def test_self_approval(api: Api) -> None:
 
 def test_approval_with_a_role_the_tier_does_not_require(api: Api) -> None:
     recorded = submit(api, "01-support-summarizer-1.1.yaml")
-    statement = actions.approval(recorded["hash"], CAROL, "compliance", "approve", "", api.team.key(CAROL))
+    statement = signing.approval(api, recorded["hash"], CAROL, "compliance")
     before = api.snapshot()
     r = api.client.post(
         f"/v1/decisions/{recorded['hash']}/approvals", json=statement, headers=api.headers(CAROL)
@@ -85,35 +93,48 @@ def test_approval_with_a_role_the_tier_does_not_require(api: Api) -> None:
 
 
 def test_a_submitter_promoting(api: Api) -> None:
+    ref = "support-summarizer@1.3"
     submit(api, "03-support-summarizer-1.3.yaml")  # low tier, auto-approved
     before = api.snapshot()
-    r = api.client.post("/v1/decisions/support-summarizer@1.3/promote", json={}, headers=api.headers(ALICE))
+    path = f"/v1/decisions/{ref}/promote"
+    r = api.client.post(path, json=signing.promotion(api, ref, ALICE), headers=api.headers(ALICE))
     refused(api, r, 403, "has none of the roles", before=before)
-    ok = api.client.post("/v1/decisions/support-summarizer@1.3/promote", json={}, headers=api.headers(RITA))
+    ok = api.client.post(path, json=signing.promotion(api, ref, RITA), headers=api.headers(RITA))
     assert ok.status_code == 201, ok.text
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        ("post", "/v1/decisions", "decision"),
-        ("post", "/v1/decisions/support-summarizer@1.3/promote", {}),
-        ("post", "/v1/decisions/support-summarizer@1.3/canary", None),
-        ("post", "/v1/decisions/support-summarizer@1.3/rollback", {"to_version": "1.0", "reason": "x"}),
-        ("post", "/v1/decisions/support-summarizer@1.3/approvals", "approval"),
-        ("post", "/v1/policy", {"text": "policy_id: x\n"}),
-        ("post", "/v1/identities", {"name": "x@example.com", "roles": ["admin"], "public_key": "AAAA"}),
-        ("post", "/v1/identities/bob@example.com/revoke", None),
-    ],
-)
-def test_an_auditor_writes_nothing(api: Api, method: str, path: str, body: Any) -> None:
-    recorded = submit(api, "03-support-summarizer-1.3.yaml")
-    if body == "decision":
-        body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ERIN)
-    elif body == "approval":
-        body = actions.approval(recorded["hash"], ERIN, "auditor", "approve", "", api.team.key(ERIN))
+AUDITOR_WRITES: dict[str, tuple[str, Any]] = {
+    "submit": (
+        "/v1/decisions",
+        lambda api: signing.decision(api, decision_json(DECISION_01, requested_by=ERIN)),
+    ),
+    "promote": (f"/v1/decisions/{REF_13}/promote", lambda api: signing.promotion(api, REF_13, ERIN)),
+    "canary": (f"/v1/decisions/{REF_13}/canary", lambda api: signing.canary_start(api, REF_13, ERIN)),
+    "rollback": (
+        f"/v1/decisions/{REF_13}/rollback",
+        lambda api: signing.rollback(api, REF_13, ERIN, "1.0", "x"),
+    ),
+    "approval": (
+        f"/v1/decisions/{REF_13}/approvals",
+        lambda api: signing.approval(api, REF_13, ERIN, "auditor"),
+    ),
+    "policy": ("/v1/policy", lambda api: signing.adoption(api, default_policy_text(), ERIN)),
+    "identity": (
+        "/v1/identities",
+        lambda api: signing.new_identity(api, "x@example.com", ["admin"], "AAAA", ERIN),
+    ),
+    "revoke": (f"/v1/identities/{BOB}/revoke", lambda api: signing.revocation(api, BOB, ERIN)),
+}
+
+
+@pytest.mark.parametrize("route", sorted(AUDITOR_WRITES))
+def test_an_auditor_writes_nothing(api: Api, route: str) -> None:
+    """Even with a statement the auditor signed themself: auditors only read."""
+    submit(api, "03-support-summarizer-1.3.yaml")
+    path, body = AUDITOR_WRITES[route]
+    statement = body(api)
     before = api.snapshot()
-    r = api.client.request(method, path, json=body, headers=api.headers(ERIN))
+    r = api.client.post(path, json=statement, headers=api.headers(ERIN))
     refused(api, r, 403, before=before)
 
 
@@ -125,6 +146,7 @@ def test_expired_revoked_and_forged_tokens(api: Api) -> None:
     team.service.tokens.revoke(entry.payload["token_id"], RITA, team.key(RITA))
     team.clock.at += timedelta(hours=1)
     path = "/v1/decisions/support-summarizer@1.3/promote"
+    statement = signing.promotion(api, "support-summarizer@1.3", RITA)
     token_id = api.tokens[RITA].split("_")[1]
     forged = f"rlt_{token_id}_{base64.urlsafe_b64encode(bytes(32)).decode().rstrip('=')}"
     cases = {
@@ -135,23 +157,29 @@ def test_expired_revoked_and_forged_tokens(api: Api) -> None:
     }
     for name, (token, needle) in cases.items():
         before = api.snapshot()
-        r = api.client.post(path, json={}, headers={"Authorization": f"Bearer {token}"})
+        r = api.client.post(path, json=statement, headers={"Authorization": f"Bearer {token}"})
         refused(api, r, 401, needle, before=before)
         assert r.headers["www-authenticate"].startswith("Bearer"), name
     before = api.snapshot()
-    refused(api, api.client.post(path, json={}), 401, "Authorization", before=before)
+    refused(api, api.client.post(path, json=statement), 401, "Authorization", before=before)
 
 
 def test_a_replayed_approval_aimed_at_another_decision(api: Api) -> None:
     first = submit(api, "01-support-summarizer-1.1.yaml")
     submit(api, "02-support-summarizer-1.2.yaml")
-    genuine = actions.approval(first["hash"], BOB, "ml-lead", "approve", "ok", api.team.key(BOB))
+    genuine = signing.approval(api, first["hash"], BOB, "ml-lead", comment="ok")
     before = api.snapshot()
     r = api.client.post(
         "/v1/decisions/support-summarizer@1.2/approvals", json=genuine, headers=api.headers(BOB)
     )
     refused(api, r, 403, "signed for another decision", before=before)
-    retargeted = {**genuine, "decision": api.team.service.resolve("support-summarizer@1.2").leaf_hex}
+    second = api.team.service.resolve("support-summarizer@1.2").leaf_hex
+    retargeted = {**genuine, "decision": second}  # the subject still names 1.1: refused as such
+    r = api.client.post(
+        "/v1/decisions/support-summarizer@1.2/approvals", json=retargeted, headers=api.headers(BOB)
+    )
+    refused(api, r, 403, "names support-summarizer@1.1", before=before)
+    retargeted = {**genuine, "decision": second, "version": "1.2"}  # all of it: the signature fails
     r = api.client.post(
         "/v1/decisions/support-summarizer@1.2/approvals", json=retargeted, headers=api.headers(BOB)
     )
@@ -164,7 +192,7 @@ def test_a_replayed_approval_aimed_at_another_decision(api: Api) -> None:
 
 def test_an_approval_relayed_by_someone_else(api: Api) -> None:
     first = submit(api, "01-support-summarizer-1.1.yaml")
-    genuine = actions.approval(first["hash"], BOB, "ml-lead", "approve", "ok", api.team.key(BOB))
+    genuine = signing.approval(api, first["hash"], BOB, "ml-lead", comment="ok")
     before = api.snapshot()
     r = api.client.post(
         "/v1/decisions/support-summarizer@1.1/approvals", json=genuine, headers=api.headers(RITA)
@@ -173,13 +201,11 @@ def test_an_approval_relayed_by_someone_else(api: Api) -> None:
 
 
 def test_policy_adoption_by_a_non_admin(api: Api) -> None:
-    from policies.loader import default_policy_path
-
-    text = default_policy_path().read_text().replace('version: "2"', 'version: "3"')
+    text = default_policy_text().replace('version: "2"', 'version: "3"')
     before = api.snapshot()
-    r = api.client.post("/v1/policy", json={"text": text}, headers=api.headers(CAROL))
+    r = api.client.post("/v1/policy", json=signing.adoption(api, text, CAROL), headers=api.headers(CAROL))
     refused(api, r, 403, "admin", before=before)
-    ok = api.client.post("/v1/policy", json={"text": text}, headers=api.headers("admin@example.com"))
+    ok = api.client.post("/v1/policy", json=signing.adoption(api, text), headers=api.headers(ADMIN))
     assert ok.status_code == 201, ok.text
     assert api.client.get("/v1/policy", headers=api.headers(ERIN)).json()["version"] == "3"
 
@@ -187,6 +213,7 @@ def test_policy_adoption_by_a_non_admin(api: Api) -> None:
 def test_validation_errors_name_the_field(api: Api) -> None:
     body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE)
     body["scores"]["cost"] = 140
+    body["signature"] = "AAAA"  # the client could not sign what it cannot read: refused before that
     before = api.snapshot()
     r = api.client.post("/v1/decisions", json=body, headers=api.headers(ALICE))
     refused(api, r, 422, "scores.cost", before=before)

@@ -5,6 +5,7 @@ leaf, a checkpoint signed by another key). Every lie is refused and nothing is p
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -29,15 +30,35 @@ OTHER = "support-summarizer@0.9"
 
 @pytest.fixture
 def pending(server: Server) -> Iterator[Server]:
-    """Two decisions waiting for approval, and the log key saved where the approver keeps it."""
+    """Two decisions waiting for approval, submitted by alice with `decision submit --server`
+    (signed on her side), and the log key saved where the approver keeps it."""
     url, keys, tokens = server
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['alice']}"}) as alice:
-        for version in ("0.9", "1.1"):
-            body = decision_json("01-support-summarizer-1.1.yaml", requested_by="alice@example.com")
-            body["version"] = version
-            response = alice.post("/v1/decisions", json=body)
-            assert response.status_code == 201, response.text
     (keys / "log.key").write_text(_cli("--home", str(keys / "home"), "key"))
+    for version in ("0.9", "1.1"):
+        body = decision_json(
+            "01-support-summarizer-1.1.yaml", requested_by="alice@example.com", version=version
+        )
+        (keys / f"{version}.json").write_text(json.dumps(body))
+        out = _cli(
+            *(
+                "decision",
+                "submit",
+                str(keys / f"{version}.json"),
+                "--server",
+                url,
+                "--token",
+                tokens["alice"],
+            ),
+            *(
+                "--log-key",
+                str(keys / "log.key"),
+                "--as",
+                "alice@example.com",
+                "--key",
+                str(keys / "alice.key"),
+            ),
+        )
+        assert f"support-summarizer@{version}: index" in out
     yield server
 
 
@@ -87,9 +108,10 @@ def _other_decision(request: httpx.Request, response: httpx.Response, real: http
 
 
 def _altered_bytes(request: httpx.Request, response: httpx.Response, real: httpx.Client) -> httpx.Response:
-    """The entry is re-encoded canonically with a rosier index: well formed, not in the log."""
-    if request.url.path.startswith("/v1/entries/"):
-        value = orjson.loads(response.content)
+    """The decision's entry is re-encoded canonically with a rosier index: well formed, not in
+    the log."""
+    value = orjson.loads(response.content) if request.url.path.startswith("/v1/entries/") else {}
+    if "assessment" in value.get("payload", {}):
         value["payload"]["assessment"]["index"] = "99"
         return httpx.Response(200, content=orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
     return response
@@ -98,8 +120,8 @@ def _altered_bytes(request: httpx.Request, response: httpx.Response, real: httpx
 def _proof_for_another_leaf(
     request: httpx.Request, response: httpx.Response, real: httpx.Client
 ) -> httpx.Response:
-    if request.url.path == "/v1/proofs/inclusion":
-        index = int(request.url.params["index"])
+    index = int(request.url.params.get("index", 0))
+    if request.url.path == "/v1/proofs/inclusion" and index > 0:  # the decision's, not ledger.init's
         params = {"index": index - 1, "size": request.url.params["size"]}
         return real.get("/v1/proofs/inclusion", params=params, headers=request.headers)
     return response

@@ -21,12 +21,14 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
+from ledger.encoding.reader import read_text
 from ledger.errors import LedgerError
 from ledger.scoring.input import json_ready, load_decision_file, parse_decision_text
 from ledger.tlog.note import Ed25519Signer
 from services.ledger_service import LedgerService
 from store.ledger_store import LedgerStore
 from tests.api.conftest import Api
+from tests.api.signing import origin, sign_decision
 from tests.api.test_access import ALICE, decision_json, submit
 from tests.decisions.bad_inputs import VALID_YAML
 from tests.governance.conftest import ADMIN, build_team
@@ -36,6 +38,24 @@ JSON = {"Content-Type": "application/json"}
 
 def _post(api: Api, path: str, content: str | bytes, **headers: str) -> Any:
     return api.client.post(path, content=content, headers={**api.headers(ALICE), **JSON, **headers})
+
+
+def _signed_text(content: str | bytes, key: Ed25519Signer, origin: str | None) -> bytes:
+    """The same JSON text with the requester's ``signature`` as its first member, made as a
+    client makes it: read the document, sign its decision fields. A document the client cannot
+    read gets a placeholder; the server refuses it for the same reason before any signature."""
+    try:
+        data = read_text(content, "json", what="request body").data
+        signature = sign_decision(data, key, origin)["signature"]
+    except LedgerError:
+        signature = "AAAA"
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    assert text.startswith("{")
+    return ('{"signature": "' + signature + '", ' + text[1:]).encode("utf-8")
+
+
+def _post_signed(api: Api, content: str, **headers: str) -> Any:
+    return _post(api, "/v1/decisions", _signed_text(content, api.team.key(ALICE), origin(api)), **headers)
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:
@@ -71,7 +91,7 @@ def test_the_cli_and_the_api_agree_on_0_94999999999999999(api: Api, tmp_path: Pa
 
 
 def test_a_json_number_is_recorded_from_its_text(api: Api) -> None:
-    response = _post(api, "/v1/decisions", _decision_text(observed="0.950000000001"))
+    response = _post_signed(api, _decision_text(observed="0.950000000001"))
     assert response.status_code == 201, response.text
     payload = api.client.get(f"/v1/decisions/{response.json()['hash']}", headers=api.headers(ALICE)).json()
     assert payload["payload"]["gates"][0]["observed"] == "0.950000000001"
@@ -129,14 +149,13 @@ def test_a_body_that_is_not_json_gets_415_naming_the_media_type(api: Api, conten
 
 
 def test_json_with_a_charset_or_a_json_suffix_is_json(api: Api) -> None:
-    response = _post(
-        api, "/v1/decisions", _decision_text(), **{"Content-Type": "application/json; charset=utf-8"}
-    )
+    response = _post_signed(api, _decision_text(), **{"Content-Type": "application/json; charset=utf-8"})
     assert response.status_code == 201, response.text
 
 
 def test_a_non_ascii_name_is_refused_in_words(api: Api) -> None:
     body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE, model="modèle-ü")
+    body["signature"] = "AAAA"  # a client cannot sign what does not validate; the server says why
     problem = _problem(api.client.post("/v1/decisions", json=body, headers=api.headers(ALICE)), 422)
     assert problem["detail"].startswith(
         "model: 'modèle-ü': 'è' is not allowed; a name uses only ASCII letters"
@@ -170,6 +189,7 @@ class Doors:
 
     cli_service: LedgerService
     alice_key: Ed25519Signer
+    origin: str | None  # what the API ledger's statements sign over
     client: TestClient
     token: str
     directory: Path
@@ -190,7 +210,8 @@ def doors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
         ALICE, datetime(2026, 11, 24, tzinfo=UTC) + timedelta(days=30), ADMIN, api_keys[ADMIN]
     )
     with TestClient(create_app(api_service), raise_server_exceptions=False) as client:
-        yield Doors(cli_service, keys[ALICE], client, token, directory, itertools.count(1))
+        origin = api_service.state().statement_origin()
+        yield Doors(cli_service, keys[ALICE], origin, client, token, directory, itertools.count(1))
     cli_store.close()
     api_store.close()
 
@@ -299,7 +320,10 @@ def _through_the_cli(doors: Doors, content: bytes) -> tuple[str, Any]:
 
 def _through_the_api(doors: Doors, content: bytes) -> tuple[str, Any]:
     headers = {"Authorization": f"Bearer {doors.token}", **JSON}
-    response = doors.client.post("/v1/decisions", content=content, headers=headers)
+    # The same bytes with Alice's signature added, as her client adds it (both ledgers hold her
+    # key from the same seed, so the CLI door's key signs for the API door too).
+    signed = _signed_text(content, doors.alice_key, doors.origin)
+    response = doors.client.post("/v1/decisions", content=signed, headers=headers)
     if response.status_code != 201:
         assert 400 <= response.status_code < 500, response.text  # never a 500
         assert response.headers["content-type"].startswith("application/problem+json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+from tests.api import signing
 from tests.api.conftest import Api
 from tests.api.test_access import ALICE, decision_json
 
@@ -19,7 +20,7 @@ def _post(api: Api, body: dict[str, object], key: str) -> tuple[int, dict[str, o
 
 
 def test_a_retry_with_another_signature_is_refused_not_replayed(api: Api) -> None:
-    body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE)
+    body = signing.decision(api, decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE))
     first = _post(api, body, "run-sig")
     assert first[0] == 201
     after_first = api.snapshot()
@@ -32,7 +33,7 @@ def test_a_retry_with_another_signature_is_refused_not_replayed(api: Api) -> Non
 
 
 def test_the_same_content_in_other_bytes_is_another_request(api: Api) -> None:
-    body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE)
+    body = signing.decision(api, decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE))
     assert _post(api, body, "run-bytes")[0] == 201
     after_first = api.snapshot()
     headers = {**api.headers(ALICE), "Idempotency-Key": "run-bytes", "Content-Type": "application/json"}

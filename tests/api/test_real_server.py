@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from cli.main import main
+from services.keys import read_private_key
 from tests.api.servers import free_port, wait_until_healthy
+from tests.api.signing import sign_decision_over_http
 from tests.api.test_access import decision_json
 
 
@@ -73,6 +75,7 @@ def test_submit_over_http_and_approve_from_the_command_line(server: tuple[str, P
     url, keys, tokens = server
     body = decision_json("01-support-summarizer-1.1.yaml", requested_by="alice@example.com")
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['alice']}"}) as alice:
+        body = sign_decision_over_http(alice, body, read_private_key(keys / "alice.key"))
         r = alice.post("/v1/decisions", json=body, headers={"Idempotency-Key": "run-1"})
         assert r.status_code == 201, r.text
         assert alice.post("/v1/decisions", json=body, headers={"Idempotency-Key": "run-1"}).json() == r.json()

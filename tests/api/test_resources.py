@@ -8,10 +8,10 @@ import threading
 from typing import Any
 
 from api.problems import STATUS_BY_ERROR, status_for
-from governance import actions
 from ledger.errors import LedgerError
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
+from tests.api import signing
 from tests.api.conftest import Api
 from tests.api.test_access import ALICE, BOB, ERIN, decision_json, submit
 
@@ -35,7 +35,7 @@ def test_every_domain_error_class_is_mapped_explicitly() -> None:
 
 
 def test_idempotent_retries_write_nothing_new(api: Api) -> None:
-    body = decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE)
+    body = signing.decision(api, decision_json("01-support-summarizer-1.1.yaml", requested_by=ALICE))
     headers = {**api.headers(ALICE), "Idempotency-Key": "pipeline-run-77"}
     first = api.client.post("/v1/decisions", json=body, headers=headers)
     after_first = api.snapshot()
@@ -43,7 +43,7 @@ def test_idempotent_retries_write_nothing_new(api: Api) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert api.snapshot() == after_first
-    other = {**body, "version": "1.1.1", "artifact_digest": "sha256:" + "77" * 32}
+    other = signing.decision(api, {**body, "version": "1.1.1", "artifact_digest": "sha256:" + "77" * 32})
     reused = api.client.post("/v1/decisions", json=other, headers=headers)
     assert reused.status_code == 422 and "different request" in reused.json()["detail"]
     assert api.snapshot() == after_first
@@ -134,12 +134,13 @@ def test_concurrent_submissions_and_approvals(api: Api) -> None:
 
     def writer(n: int) -> None:
         body = {**template, "version": f"9.{n}", "artifact_digest": "sha256:" + f"{n:02d}" * 32}
+        body = signing.decision(api, body)
         r = api.client.post("/v1/decisions", json=body, headers=api.headers(ALICE))
         if r.status_code != 201:
             failures.append(r.text)
             return
         decision = r.json()
-        statement = actions.approval(decision["hash"], BOB, "ml-lead", "approve", "", api.team.key(BOB))
+        statement = signing.approval(api, decision["hash"], BOB, "ml-lead")
         a = api.client.post(
             f"/v1/decisions/{decision['hash']}/approvals", json=statement, headers=api.headers(BOB)
         )

@@ -20,10 +20,12 @@ import httpx
 import pytest
 
 from ledger.clock import SystemClock
+from services.keys import read_private_key
 from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 from tests.api.servers import free_port
+from tests.api.signing import sign_decision
 from tests.api.test_access import decision_json
 from tests.api.test_real_server import _cli
 
@@ -69,6 +71,8 @@ def test_killing_the_server_mid_request_loses_no_acknowledged_decision(tmp_path:
         *admin,
     )
     token = _cli("--home", str(home), "token", "create", "alice@example.com", *admin).strip().splitlines()[-1]
+    alice_key = read_private_key(tmp_path / "alice.key")
+    origin: list[str | None] = []  # what statements sign over, as the first server says
     rng = random.Random(20261122)
     acknowledged: set[str] = set()
     kills = 0
@@ -77,6 +81,9 @@ def test_killing_the_server_mid_request_loses_no_acknowledged_decision(tmp_path:
         url = f"http://127.0.0.1:{port}"
         server = _start(home, port)
         _wait_ready(url, server)
+        if not origin:
+            context = httpx.get(f"{url}/v1/statements/context", headers={"Authorization": f"Bearer {token}"})
+            origin.append(context.json()["sign_over_origin"])
         stop = threading.Event()
         lock = threading.Lock()
 
@@ -98,6 +105,7 @@ def test_killing_the_server_mid_request_loses_no_acknowledged_decision(tmp_path:
                         version=version,
                         artifact_digest="sha256:" + os.urandom(32).hex(),
                     )
+                    body = sign_decision(body, alice_key, origin[0])
                     try:
                         r = http.post("/v1/decisions", json=body)
                     except httpx.HTTPError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.api import signing
 from tests.api.conftest import Api
 from tests.api.test_access import ALICE, ERIN, decision_json, refused, submit
 
@@ -35,7 +36,7 @@ def test_weights_that_ignore_safety_are_a_403_naming_weights_and_the_rule(api: A
         weights={"performance": 1, "reliability": 0, "cost": 0, "safety": 0},
     )
     before = api.snapshot()
-    r = api.client.post("/v1/decisions", json=body, headers=api.headers(ALICE))
+    r = api.client.post("/v1/decisions", json=signing.decision(api, body), headers=api.headers(ALICE))
     refused(
         api, r, 403, "scoring.weight_rules.minimum.safety", "weights: the safety weight is 0", before=before
     )

@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
+from governance.actions import Release
+from governance.authorship import release_subject
+from governance.statements import sign_statement
 from ledger.scoring.input import parse_decision_text
 from ledger.tlog.note import Ed25519Signer
 from services.ledger_service import LedgerService
+from services.ports import PendingEntry
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
 
@@ -67,6 +71,22 @@ class Team:
     def snapshot(self) -> tuple[int, str | None]:
         latest = self.store.latest_checkpoint()
         return self.store.size(), None if latest is None else latest[1]
+
+    def sign(self, kind: str, payload: dict[str, Any], key: Ed25519Signer) -> dict[str, Any]:
+        """``payload`` signed by ``key`` over the statement bytes of this ledger's format."""
+        return sign_statement(kind, payload, key, origin=self.service.state().statement_origin())
+
+    def release(self, ref: str) -> Release:
+        """How a statement written now names the decision ``ref`` (MODEL@VERSION or hash)."""
+        state = self.service.state()
+        return release_subject(state, state.decision(self.service.resolve(ref).leaf_hex))
+
+    def inject(self, kind: str, payload: dict[str, Any]) -> int:
+        """Append without the governance check, as the operator writing to the database with
+        the log key would: chained, and under a checkpoint signed with the log key. Returns
+        the entry's seq."""
+        self.store.append([PendingEntry(kind, payload)], self.clock.now, self.ledger_key)
+        return self.store.size() - 1
 
 
 def _seed(number: int) -> bytes:

@@ -13,10 +13,8 @@ import pytest
 from governance.actions import approval, identity_added
 from governance.identity_rules import normal_name, refuse_not_distinct, same_person
 from governance.state import DecisionState, GovernanceState
-from governance.statements import sign_statement
 from ledger.errors import RefusedError, VerificationError
 from ledger.tlog.note import Ed25519Signer
-from services.ports import PendingEntry
 from tests.cli.test_governance_cli import Cli
 from tests.governance.conftest import ADMIN, Team
 
@@ -202,15 +200,9 @@ def test_the_break_glass_promoter_may_not_approve_it_retrospectively(team: Team)
 # -- the meaning pass catches what the operator appends around the service --------------------
 
 
-def _inject(team: Team, kind: str, payload: dict[str, object]) -> int:
-    """Append without the governance check, as an operator writing to the database would."""
-    team.store.append([PendingEntry(kind, payload)], team.clock.now, team.ledger_key)
-    return team.store.size() - 1
-
-
 def test_the_meaning_pass_names_an_injected_identity_with_a_taken_key(team: Team) -> None:
     statement = identity_added("eve@example.com", ["ml-lead"], _b64(team.key(ALICE)), ADMIN)
-    seq = _inject(team, "identity.added", sign_statement("identity.added", statement, team.key(ADMIN)))
+    seq = team.inject("identity.added", team.sign("identity.added", statement, team.key(ADMIN)))
     with pytest.raises(VerificationError) as caught:
         team.service.verification.verify_meaning()
     assert caught.value.index == seq
@@ -219,8 +211,8 @@ def test_the_meaning_pass_names_an_injected_identity_with_a_taken_key(team: Team
 
 def test_the_meaning_pass_names_an_injected_retrospective_approval_by_the_promoter(team: Team) -> None:
     ref = _break_glass_by_ivy(team)
-    leaf = team.service.resolve(ref).leaf_hex
-    seq = _inject(team, "release.approval", approval(leaf, IVY, "compliance", "approve", "", team.key(IVY)))
+    statement = approval(team.release(ref), IVY, "compliance", "approve", "")
+    seq = team.inject("release.approval", team.sign("release.approval", statement, team.key(IVY)))
     with pytest.raises(VerificationError) as caught:
         team.service.verification.verify_meaning()
     assert caught.value.index == seq
@@ -229,7 +221,7 @@ def test_the_meaning_pass_names_an_injected_retrospective_approval_by_the_promot
 
 def test_the_meaning_pass_names_an_injected_unknown_role(team: Team) -> None:
     statement = identity_added("zed@example.com", ["ml_lead"], _b64(_key(200)), ADMIN)
-    seq = _inject(team, "identity.added", sign_statement("identity.added", statement, team.key(ADMIN)))
+    seq = team.inject("identity.added", team.sign("identity.added", statement, team.key(ADMIN)))
     with pytest.raises(VerificationError, match=f"entry {seq}: .*unknown role ml_lead"):
         team.service.verification.verify_meaning()
 

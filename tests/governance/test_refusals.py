@@ -48,18 +48,17 @@ def test_self_approval(team: Team) -> None:
 
 def test_unknown_key(team: Team) -> None:
     ref = team.submit("01-support-summarizer-1.1.yaml")
-    leaf = team.service.resolve(ref).leaf_hex
     stranger = team.key(ERIN).__class__.generate("rledger-identity", bytes([99]) * 32)
-    payload = actions.approval(
-        leaf, BOB, "ml-lead", "approve", "", stranger
-    )  # signed by a key bob never registered
+    approval = actions.approval(team.release(ref), BOB, "ml-lead", "approve", "")
+    payload = team.sign("release.approval", approval, stranger)  # a key bob never registered
     refused(
         team,
         lambda: team.service.governed.append_statement("release.approval", payload),
         "does not verify",
         BOB,
     )
-    payload = actions.approval(leaf, "zed@example.com", "ml-lead", "approve", "", stranger)
+    approval = actions.approval(team.release(ref), "zed@example.com", "ml-lead", "approve", "")
+    payload = team.sign("release.approval", approval, stranger)
     refused(
         team,
         lambda: team.service.governed.append_statement("release.approval", payload),
@@ -82,10 +81,11 @@ def test_rotated_key_old_one_no_longer_signs(team: Team) -> None:
 
 
 def test_signature_made_over_another_decision(team: Team) -> None:
-    first = team.service.resolve(team.submit("01-support-summarizer-1.1.yaml")).leaf_hex
-    second = team.service.resolve(team.submit("02-support-summarizer-1.2.yaml")).leaf_hex
-    genuine = actions.approval(first, BOB, "ml-lead", "approve", "looks good", team.key(BOB))
-    replayed = {**genuine, "decision": second}
+    first = team.release(team.submit("01-support-summarizer-1.1.yaml"))
+    second = team.release(team.submit("02-support-summarizer-1.2.yaml"))
+    approval = actions.approval(first, BOB, "ml-lead", "approve", "looks good")
+    genuine = team.sign("release.approval", approval, team.key(BOB))
+    replayed = {**genuine, **second.members()}  # decision, model and version all of the second
     refused(
         team, lambda: team.service.governed.append_statement("release.approval", replayed), "does not verify"
     )

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from governance.formats import LEDGER_FORMAT
 from governance.record import record_for
-from governance.statements import sign_statement
 from governance.timing import CLOCK_SKEW
 from ledger.clock import FixedClock, SystemClock, clock_from_environment
 from ledger.errors import DecisionInputError, InputError, RefusedError
@@ -33,8 +32,8 @@ def _now(team: Team) -> datetime:
 
 
 def test_new_ledgers_declare_the_current_format(team: Team) -> None:
-    assert '"format":3' in _genesis(team.store).decode()
-    assert team.service.state().format == LEDGER_FORMAT == 3
+    assert '"format":4' in _genesis(team.store).decode()
+    assert team.service.state().format == LEDGER_FORMAT == 4
 
 
 def _genesis(store: LedgerStore) -> bytes:
@@ -72,7 +71,7 @@ def test_the_meaning_pass_refuses_a_future_instant_the_service_did_not_check(tea
     data["rollback"] = {**data["rollback"], "rehearsed_at": "2099-03-01T00:00:00Z"}
     request = parse_request(data)
     record = record_for(team.service.state().active_policy, request)
-    payload = sign_statement("release.decision", record, team.key(ALICE))
+    payload = team.sign("release.decision", record, team.key(ALICE))
     with pytest.raises(RefusedError, match=r"rollback\.rehearsed_at: 2099-03-01T00:00:00Z is in the future"):
         team.service.governed.append(
             [PendingEntry("release.decision", payload, (request.model, request.version))]

@@ -103,6 +103,10 @@ class Writer:
         self.signer = ledger_key()
         self.admin = admin_key()
         self.clock = SystemClock()
+        # What statements sign over is fixed by the genesis's format (the origin from format 4).
+        genesis = GovernanceState()
+        genesis.apply(Entry.parse(next(iter(self.store.bodies_from(0)))))
+        self.origin = genesis.statement_origin()
 
     def _catch_up(self, read_from: Callable[[int], list[bytes]]) -> None:
         for data in read_from(self.state.size):
@@ -113,6 +117,7 @@ class Writer:
             "identity.added",
             identity_added(name, ["submitter"], public_key_b64(member_key(name)), ADMIN),
             self.admin,
+            origin=self.origin,
         )
 
         def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:

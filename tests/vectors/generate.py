@@ -104,7 +104,7 @@ def build_ledger(db: Path) -> None:
     seq 3-5   identity.added: alice (submitter), bob (ml-lead), carol (release-manager)
     seq 6-11  release.decision: the six demo files, submitted and signed by alice
     seq 12    token.issued: an API token for carol
-    seq 13    release.promoted: 1.3 (low tier, rolls out automatically), attested by carol's token
+    seq 13    release.promoted: 1.3 (low tier, rolls out automatically), signed by carol
     seq 14-17 release.approval by bob, release.canary_started, release.canary_result,
               release.promoted: 1.1 (medium tier), superseding 1.3
     seq 18    release.rolled_back: 1.1 back to 1.3
@@ -127,7 +127,7 @@ def build_ledger(db: Path) -> None:
             refs[recorded.ref.version] = f"{recorded.ref.model}@{recorded.ref.version}"
         token, _ = s.tokens.issue(CAROL, START + timedelta(days=30), CAROL, carol)
         token_id = token.split("_")[1]
-        s.lifecycle.promote(refs["1.3"], CAROL, None, token_id=token_id)
+        s.lifecycle.promote(refs["1.3"], CAROL, carol)
         s.lifecycle.approve(refs["1.1"], BOB, bob, comment="offline eval reviewed")
         s.lifecycle.start_canary(refs["1.1"], CAROL, carol)
         canary = {"error_rate": "0.011", "p99_latency_ms": 1800, "live_index": "103.5"}

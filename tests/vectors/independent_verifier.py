@@ -3,7 +3,8 @@
 It uses only the standard library and ``cryptography`` (for Ed25519), so that it shows the
 specification is enough to check a Release Ledger export: every entry's bytes, the hash
 chain, the Merkle root, the signed checkpoint, inclusion and consistency proofs, every
-statement's signature, and the arithmetic of every decision's assessment.
+statement's signature (over the statement envelope from format 4), the subject of every
+statement about a release, and the arithmetic of every decision's assessment.
 ``test_vectors.py`` runs it on the committed vectors; auditors can run it by hand:
 
     python tests/vectors/independent_verifier.py EXPORT.jsonl CHECKPOINT.txt VERIFIER.key
@@ -280,12 +281,13 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pat
         raise Invalid("consistency proof does not reproduce both roots")
 
 
-# -- signed statements (formats.md section 5) -------------------------------------------------
+# -- signed statements (formats.md sections 4 and 5) -----------------------------------------
 
 COMPUTED = {"release.decision": {"policy", "assessment", "requirements", "rules_fired"}}
 SIGNER = {"release.approval": "approver", "release.decision": "requested_by"}
-# Kinds an API token's attestation may author instead of a signature (the first identity.added,
-# which registers the first key, can only be signed).
+# Formats 1 to 3 only: kinds an API token's attestation may author instead of a signature (the
+# first identity.added, which registers the first key, can only be signed). From format 4 no
+# kind may: an attestation is refused wherever it appears.
 ATTESTABLE = {
     "identity.added",
     "identity.key_rotated",
@@ -297,35 +299,87 @@ ATTESTABLE = {
     "release.promoted",
     "release.rolled_back",
 }
+# The statements about a release: from format 4 they name it by model and version too.
+SUBJECT_KINDS = {
+    "release.approval",
+    "release.canary_started",
+    "release.canary_result",
+    "release.promoted",
+    "release.rolled_back",
+}
+KNOWN_FORMATS = (2, 3, 4)  # as declared by ledger.init; format 1 is declared by leaving it out
+PERSONAL_SIGNATURES = 4
+STATEMENT_CONTEXT = "release-ledger/statement"
+
+
+@dataclass(frozen=True)
+class Asserted:
+    """An entry of a format-1 to -3 ledger authorised by a token attestation: the operator's
+    word that ``author`` acted, with no signature of theirs behind it."""
+
+    seq: int
+    kind: str
+    author: str
+    token: str
+
+
+@dataclass
+class Authorship:
+    """What :func:`check_authorship` found: the number of statements checked, and the entries
+    that only the operator asserts (formats 1 to 3)."""
+
+    checked: int
+    asserted: list[Asserted]
+
+
+def signed_message(kind: str, payload: dict[str, Any], ledger_format: int, origin: str) -> bytes:
+    """The bytes a statement's author signs (section 4): the canonical signed part for formats
+    1 to 3; from format 4, the canonical statement envelope around it."""
+    skip = COMPUTED.get(kind, set()) | {"signature", "attestation"}
+    part = {k: v for k, v in payload.items() if k not in skip}
+    if ledger_format < PERSONAL_SIGNATURES:
+        return canonical(part)
+    return canonical({"context": STATEMENT_CONTEXT, "kind": kind, "origin": origin, "payload": part})
 
 
 def check_statements(export: bytes) -> int:
+    """The number of statements whose authorship holds (see :func:`check_authorship`)."""
+    return check_authorship(export).checked
+
+
+def check_authorship(export: bytes) -> Authorship:
     """Check every statement's authorship: a signature under the key its author had registered
-    at that point, or an attestation by an API token issued to the author and valid then.
+    at that point, over the bytes of the ledger's format; or, in formats 1 to 3 only, an
+    attestation by an API token issued to the author and valid then, which is listed as
+    asserted by the operator. From format 4 an attestation is refused, naming the entry.
 
     Also checks that each adopted policy's text hashes to its ``sha256`` and that decisions
-    and promotions name an adopted policy, the format-2 time rules and the format-3 rule of one
-    person, one identity (names and keys). Returns the number of statements checked. (Roles,
-    separation of duties, freezes and the lifecycle are further rules, not re-checked here.)
+    and promotions name an adopted policy, the format-2 time rules, the format-3 rule of one
+    person, one identity (names and keys), and the format-4 subject of every statement about
+    a release. (Roles, separation of duties, freezes and the lifecycle are further rules, not
+    re-checked here.)
     """
     keys: dict[str, bytes] = {}
     revoked: set[str] = set()
     policies: set[str] = set()
     tokens: dict[str, dict[str, Any]] = {}
+    subjects: dict[str, tuple[str, str]] = {}  # decision leaf hash (hex) -> (model, version)
     timing = _Timing()
     people = _People()
-    checked = 0
+    origin = ""
+    found = Authorship(0, [])
     for line in export.split(b"\n")[:-1]:
         value = json.loads(line)
         kind, payload, seq = value["kind"], value["payload"], value["seq"]
         if kind == "ledger.init":
             if seq != 0:
                 raise Invalid("ledger.init after the first entry")
-            timing.format = payload.get("format", 1)
+            timing.format, origin = _declared_format(payload), payload["origin"]
             continue
         timing.check(kind, payload, seq, value["time"], line)
         if timing.format >= 3:
             people.check(kind, payload, seq)
+        _check_subject(kind, payload, seq, timing.format, subjects)
         author = payload[SIGNER.get(kind, "actor")]
         if kind == "identity.added" and not keys:
             if author != payload["name"] or "admin" not in payload["roles"]:
@@ -333,20 +387,57 @@ def check_statements(export: bytes) -> int:
             keys[author] = b64(payload["public_key"])
         if author not in keys or author in revoked:
             raise Invalid(f"entry {seq}: {author} is not a registered identity")
+        if timing.format >= PERSONAL_SIGNATURES and "attestation" in payload:
+            raise Invalid(
+                f"entry {seq}: the {kind} entry carries a token attestation; from format 4 only "
+                "its author's own signature authorises an entry"
+            )
         if "signature" in payload:
-            skip = COMPUTED.get(kind, set()) | {"signature", "attestation"}
-            message = canonical({k: v for k, v in payload.items() if k not in skip})
+            message = signed_message(kind, payload, timing.format, origin)
             try:
                 Ed25519PublicKey.from_public_bytes(keys[author]).verify(b64(payload["signature"]), message)
             except InvalidSignature:
                 raise Invalid(f"entry {seq}: the {kind} signature does not verify") from None
-        elif kind in ATTESTABLE:
-            _check_attestation(tokens, payload.get("attestation"), author, value["time"], seq)
+        elif kind in ATTESTABLE and timing.format < PERSONAL_SIGNATURES:
+            token = _check_attestation(tokens, payload.get("attestation"), author, value["time"], seq)
+            found.asserted.append(Asserted(seq, kind, author, token))
         else:
             raise Invalid(f"entry {seq}: the {kind} statement carries no signature")
         _apply(kind, payload, seq, value["time"], keys, revoked, policies, tokens)
-        checked += 1
-    return checked
+        if kind == "release.decision":
+            subjects[leaf_hash(line).hex()] = (payload["model"], payload["version"])
+        found.checked += 1
+    return found
+
+
+def _declared_format(payload: dict[str, Any]) -> int:
+    """The format ledger.init declares (section 5.1): absent means 1."""
+    if "format" not in payload:
+        return 1
+    declared = payload["format"]
+    if isinstance(declared, bool) or declared not in KNOWN_FORMATS:
+        raise Invalid(f"entry 0: ledger format {declared!r} is not one this verifier knows")
+    return int(declared)
+
+
+def _check_subject(
+    kind: str, payload: dict[str, Any], seq: int, ledger_format: int, subjects: dict[str, tuple[str, str]]
+) -> None:
+    """From format 4, a statement about a release names the decision's model and version
+    (section 5.4); before it, those members are not part of such a statement."""
+    if kind not in SUBJECT_KINDS:
+        return
+    if ledger_format < PERSONAL_SIGNATURES:
+        if "model" in payload or "version" in payload:
+            raise Invalid(f"entry {seq}: a {kind} names model and version only from format 4")
+        return
+    recorded = subjects.get(payload["decision"])
+    if recorded is None:
+        raise Invalid(f"entry {seq}: the {kind} names no recorded decision")
+    named = (payload.get("model"), payload.get("version"))
+    if named != recorded:
+        ref = "@".join(recorded)
+        raise Invalid(f"entry {seq}: the {kind} names {named[0]}@{named[1]}, but its decision is {ref}")
 
 
 class _Timing:
@@ -404,14 +495,17 @@ class _People:
 
 def _check_attestation(
     tokens: dict[str, dict[str, Any]], attestation: Any, author: str, time: str, seq: int
-) -> None:
-    token = tokens.get(str(attestation.get("token"))) if isinstance(attestation, dict) else None
+) -> str:
+    """The id of the token a format-1 to -3 attestation names, once it holds (section 4.4)."""
+    token_id = str(attestation.get("token")) if isinstance(attestation, dict) else ""
+    token = tokens.get(token_id)
     if token is None or token["identity"] != author:
         raise Invalid(f"entry {seq}: not attested by a token issued to {author}")
     moment = _instant(time)
     expired = token["expires_at"] is not None and moment >= _instant(token["expires_at"])
     if expired or (token["revoked_at"] is not None and moment >= _instant(token["revoked_at"])):
         raise Invalid(f"entry {seq}: the attesting token was not valid at the entry's time")
+    return token_id
 
 
 def _apply(
@@ -578,11 +672,16 @@ def main(argv: list[str]) -> int:
     try:
         data = export.read_bytes()
         size, root = verify(data, note.read_text(encoding="utf-8"), key.read_text())
-        statements = check_statements(data)
+        found = check_authorship(data)
     except Invalid as exc:
         print(f"FAILED: {exc}")
         return 3
-    print(f"OK: {size} entries, root {root.hex()}; the authorship of {statements} statements verified")
+    print(f"OK: {size} entries, root {root.hex()}; the authorship of {found.checked} statements verified")
+    for entry in found.asserted:
+        print(
+            f"entry {entry.seq} ({entry.kind} by {entry.author}) is asserted by the operator: "
+            f"attested by API token {entry.token}, not signed by its author"
+        )
     return 0
 
 

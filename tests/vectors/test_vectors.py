@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cli.main import main as rledger
+from governance.statements import sign_statement
 from ledger.errors import VerificationError
 from ledger.tlog import merkle
+from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.note import Ed25519Signer
 from services.settings import sqlite_url
 from services.verification import replay_meaning, verify_export_file, verify_export_meaning
 from tests.vectors import generate
@@ -36,7 +43,7 @@ def _committed() -> dict[str, bytes]:
     files = {}
     for path in sorted(HERE.rglob("*")):
         name = path.relative_to(HERE).as_posix()
-        frozen = name.startswith(("v1/", "v2/"))  # older formats, kept to prove old ledgers verify
+        frozen = name.startswith(("v1/", "v2/", "v3/"))  # older formats, kept to prove old ledgers verify
         if path.is_file() and name not in NOT_VECTORS and "__pycache__" not in path.parts and not frozen:
             files[name] = path.read_bytes()
     return files
@@ -73,8 +80,9 @@ def _notes() -> list[str]:
     return [path.read_text(encoding="utf-8") for path in sorted((HERE / generate.CHECKPOINTS).glob("*.txt"))]
 
 
-def _lines() -> list[bytes]:
-    return (HERE / generate.EXPORT).read_bytes().split(b"\n")[:-1]
+def _lines(folder: str = "") -> list[bytes]:
+    """The export's entry bytes: of the current vectors, or of a frozen older format (``v3``)."""
+    return (HERE / folder / generate.EXPORT).read_bytes().split(b"\n")[:-1]
 
 
 def _join(lines: list[bytes]) -> bytes:
@@ -177,6 +185,104 @@ def test_docs_quote_the_committed_bytes(tree: dict[str, Any]) -> None:
         assert text in docs, f"docs/formats.md no longer quotes example {number} of the vectors"
 
 
+# The entry docs/formats.md §4.6 shows for each statement kind; §4.2 works through the approval.
+STATEMENT_EXAMPLES = {
+    "identity.added": 3,
+    "identity.key_rotated": 20,
+    "identity.revoked": 21,
+    "policy.adopted": 2,
+    "release.decision": 6,
+    "release.approval": 14,
+    "release.canary_started": 15,
+    "release.canary_result": 16,
+    "release.promoted": 13,
+    "release.rolled_back": 18,
+    "token.issued": 12,
+    "token.revoked": 19,
+}
+WORKED_EXAMPLE = 14
+ELIDED_POLICY_TEXT = '"text":"\u2026"'  # §4.6 shows the policy.adopted message with its text elided
+
+
+def _entries() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in _lines()]
+
+
+def _registered_key(entries: list[dict[str, Any]], name: str, seq: int) -> tuple[int, bytes]:
+    """The entry that registered the key ``name`` held at entry ``seq``, and that key."""
+    registrations = ("identity.added", "identity.key_rotated")
+    found = max(
+        e["seq"] for e in entries[1:seq] if e["kind"] in registrations and e["payload"]["name"] == name
+    )
+    return found, _b64(entries[found]["payload"]["public_key"])
+
+
+def _docs_between(start: str, end: str) -> str:
+    docs = DOCS.read_text(encoding="utf-8")
+    assert start in docs, f"docs/formats.md has no {start!r}"
+    first = docs.index(start)
+    return docs[first : docs.find(end, first + len(start))]
+
+
+def test_docs_show_one_entry_of_every_statement_kind() -> None:
+    kinds = {entry["kind"] for entry in _entries()} - {"ledger.init"}
+    assert set(STATEMENT_EXAMPLES) == kinds
+    for kind, seq in STATEMENT_EXAMPLES.items():
+        assert _entries()[seq]["kind"] == kind
+
+
+@pytest.mark.parametrize("kind", sorted(STATEMENT_EXAMPLES))
+def test_docs_give_the_signed_bytes_of_each_statement_kind(kind: str) -> None:
+    """§4.6: the author member, the signed part's members and the exact message of the
+    example entry; the entry's signature verifies over the bytes the page shows, under the key
+    the page says."""
+    entries = _entries()
+    seq = STATEMENT_EXAMPLES[kind]
+    payload = entries[seq]["payload"]
+    section = _docs_between(f"#### `{kind}`, entry {seq}\n", "\n#")
+    words = " ".join(section.split())
+    author = independent.SIGNER.get(kind, "actor")
+    part = sorted(set(payload) - {"signature"} - independent.COMPUTED.get(kind, set()))
+    assert f"Author: `{author}`. Signed part: {', '.join(f'`{m}`' for m in part)}." in words
+    [shown] = re.findall(r"^```\n(.*?)\n```$", section, flags=re.M | re.S)
+    message = shown.encode()
+    if kind == "policy.adopted":
+        message = message.replace(
+            ELIDED_POLICY_TEXT.encode(), b'"text":' + independent.canonical(payload["text"])
+        )
+    assert message == independent.signed_message(kind, payload, 4, generate.ORIGIN)
+    registered, key = _registered_key(entries, payload[author], seq)
+    Ed25519PublicKey.from_public_bytes(key).verify(_b64(payload["signature"]), message)
+    assert f"The message is {len(message)} bytes" in words
+    signer = f"verifies under the key registered for `{payload[author]}` in entry {registered}."
+    assert f"`{payload['signature']}` {signer}" in words
+
+
+def test_docs_work_through_an_approval_byte_for_byte() -> None:
+    """§4.2: the envelope bob signed, its length, his signature and key; the bare signed part
+    (what formats 1 to 3 sign), over which the same signature does not verify."""
+    entries = _entries()
+    approval = entries[WORKED_EXAMPLE]
+    assert approval["kind"] == "release.approval"
+    payload = approval["payload"]
+    section = _docs_between("### 4.2 ", "### 4.3 ")
+    words = " ".join(section.split())
+    message = independent.signed_message("release.approval", payload, 4, generate.ORIGIN)
+    bare = independent.signed_message("release.approval", payload, 3, generate.ORIGIN)
+    assert f"```\n{message.decode()}\n```" in section
+    assert f"```\n{bare.decode()}\n```" in section
+    assert f"these {len(message)} bytes" in words
+    assert f"the {len(bare)} bytes of the bare signed part" in words
+    registered, key = _registered_key(entries, payload["approver"], WORKED_EXAMPLE)
+    assert f"`{payload['signature']}`" in words
+    holder = f"the key registered for `{payload['approver']}` in entry {registered}"
+    assert f"`{base64.b64encode(key).decode()}`, {holder}" in words
+    public = Ed25519PublicKey.from_public_bytes(key)
+    public.verify(_b64(payload["signature"]), message)
+    with pytest.raises(InvalidSignature):
+        public.verify(_b64(payload["signature"]), bare)
+
+
 # -- (ii) the project's own verifier accepts them ------------------------------------------------
 
 
@@ -196,7 +302,8 @@ def test_export_verifies_offline_against_every_checkpoint(tree: dict[str, Any]) 
 
 def test_every_entry_was_allowed(tree: dict[str, Any]) -> None:
     state = verify_export_meaning(HERE / generate.EXPORT)
-    assert state.size == tree["size"]
+    assert (state.size, state.format) == (tree["size"], 4)
+    assert state.asserted == []  # format 4: every statement is signed by its author
     assert sorted(state.identities) == [generate.ADMIN, generate.ALICE, generate.BOB, generate.CAROL]
     assert state.identities[generate.BOB].revoked
     assert [t.revoked_at is not None for t in state.tokens.values()] == [True]
@@ -284,7 +391,7 @@ def test_independent_verifier_checks_keys_and_genesis() -> None:
     assert signer_key[:4] == ["PRIVATE", "KEY", generate.ORIGIN, key.key_id.hex()]
     genesis = json.loads((HERE / generate.EXPORT).read_bytes().split(b"\n")[0])
     assert genesis["kind"] == "ledger.init"
-    assert genesis["payload"] == {"origin": generate.ORIGIN, "verifier_key": key_text, "format": 3}
+    assert genesis["payload"] == {"origin": generate.ORIGIN, "verifier_key": key_text, "format": 4}
 
 
 def test_independent_verifier_checks_the_committed_proofs(tree: dict[str, Any]) -> None:
@@ -301,20 +408,28 @@ def test_independent_verifier_checks_the_committed_proofs(tree: dict[str, Any]) 
 
 def test_independent_verifier_checks_the_authorship_of_every_statement() -> None:
     export = (HERE / generate.EXPORT).read_bytes()
-    assert independent.check_statements(export) == len(_lines()) - 1  # all but ledger.init
+    assert independent.check_authorship(export) == independent.Authorship(len(_lines()) - 1, [])
 
 
 @pytest.mark.parametrize(
-    ("kind", "old", "new"),
+    ("folder", "kind", "old", "new"),
     [
-        ("release.approval", b"offline eval reviewed", b"offline eval skipped"),
-        ("release.promoted", b'"attestation":{"token":"', b'"attestation":{"token":"0'),
+        ("", "release.approval", b"offline eval reviewed", b"offline eval skipped"),
+        ("", "release.rolled_back", b"cost spike in production", b"cost spike in staging"),
+        ("", "release.promoted", b'"version":"1.3"}', b'"version":"1.1"}'),
+        ("v3", "release.promoted", b'"attestation":{"token":"', b'"attestation":{"token":"0'),
     ],
-    ids=["signed-approval-comment", "attested-promotion-token"],
+    ids=[
+        "signed-approval-comment",
+        "signed-rollback-reason",
+        "promotion-subject",
+        "v3-attested-promotion-token",
+    ],
 )
-def test_both_verifiers_reject_an_edited_statement(kind: str, old: bytes, new: bytes) -> None:
-    """A statement changed after the fact (the chain ignored): its authorship no longer holds."""
-    lines = _lines()
+def test_both_verifiers_reject_an_edited_statement(folder: str, kind: str, old: bytes, new: bytes) -> None:
+    """A statement changed after the fact (the chain ignored): its authorship, or its subject,
+    no longer holds."""
+    lines = _lines(folder)
     marker = b'"kind":"' + kind.encode() + b'"'
     number = next(i for i, line in enumerate(lines) if marker in line and old in line)
     lines[number] = lines[number].replace(old, new)
@@ -408,18 +523,120 @@ def test_both_verifiers_reject_a_changed_checkpoint_signature(tmp_path: Path) ->
         independent.verify(export.read_bytes(), forged, key)
 
 
-@pytest.mark.parametrize(("folder", "declared"), [("v1", 1), ("v2", 2)])
+@pytest.mark.parametrize(("folder", "declared"), [("v1", 1), ("v2", 2), ("v3", 3)])
 def test_older_formats_keep_verifying(folder: str, declared: int, tmp_path: Path) -> None:
     """A ledger written in an older format verifies, integrity and meaning, under today's code
-    and the rules of the format it declares (governance/formats.py)."""
+    and the rules of the format it declares (governance/formats.py). Its token-attested
+    promotion (entry 13) is accepted as it was written, but listed as asserted by the operator:
+    no signature of carol's stands behind it (docs/formats.md §4.4)."""
     frozen = HERE / folder
     export = tmp_path / "export.jsonl"
     shutil.copyfile(frozen / "export.jsonl", export)
     checkpoint = sorted((frozen / "checkpoints").iterdir())[-1].read_text(encoding="utf-8")
     key = (frozen / "verifier.key").read_text(encoding="utf-8").strip()
     assert verify_export_file(export, checkpoint, key).size == 22
-    assert verify_export_meaning(export).format == declared
-    assert independent.check_statements(export.read_bytes()) == 21
+    state = verify_export_meaning(export)
+    assert state.format == declared
+    attested = (13, "release.promoted", generate.CAROL)
+    assert [(a.seq, a.kind, a.author) for a in state.asserted] == [attested]
+    found = independent.check_authorship(export.read_bytes())
+    assert found.checked == 21
+    assert [(a.seq, a.kind, a.author) for a in found.asserted] == [attested]
+
+
+def test_cli_lists_an_older_formats_attested_entry_as_asserted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    frozen = HERE / "v3"
+    note = sorted((frozen / "checkpoints").iterdir())[-1]
+    args = ["verify", "--export", str(frozen / "export.jsonl"), "--checkpoint", str(note)]
+    assert rledger([*args, "--key", str(frozen / "verifier.key"), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "asserted by the operator" in out
+    assert re.search(r"entry 13 release\.promoted: carol@example\.com", out), out
+
+
+# -- format 4: only personal signatures authorise ----------------------------------------------
+
+
+def _forged_copy(
+    tmp_path: Path, seq: int, edit: Callable[[dict[str, Any]], dict[str, Any]]
+) -> tuple[Path, str]:
+    """A copy of the vectors whose entry ``seq`` has the payload ``edit`` returns, re-chained,
+    under a checkpoint signed again with the vectors' log key (signer.key): what an operator
+    holding the log key could publish. Its integrity holds, so only its meaning can refuse it."""
+    entries = [json.loads(line) for line in _lines()]
+    entries[seq]["payload"] = edit(entries[seq]["payload"])
+    lines, prev = [], "0" * 64
+    for entry in entries:
+        data = independent.canonical({**entry, "prev": prev})
+        lines.append(data)
+        prev = hashlib.sha256(b"\x00" + data).hexdigest()
+    root = independent.tree_root([merkle.leaf_hash(line) for line in lines])
+    note = Checkpoint(generate.ORIGIN, len(lines), root).sign(Ed25519Signer.parse(_read(generate.SIGNER_KEY)))
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(_join(lines))
+    key = _read(generate.VERIFIER_KEY)
+    assert verify_export_file(path, note, key, workers=1).size == len(lines)
+    assert independent.verify(path.read_bytes(), note, key)[0] == len(lines)
+    return path, note
+
+
+def _refused_by_both(path: Path, project: str, theirs: str) -> None:
+    with pytest.raises(VerificationError, match=project):
+        verify_export_meaning(path)
+    with pytest.raises(independent.Invalid, match=theirs):
+        independent.check_statements(path.read_bytes())
+
+
+def test_an_approval_signed_over_the_old_bytes_is_refused(tmp_path: Path) -> None:
+    """Bob's approval (entry 14), signed by his own key but over the bare signed part, as
+    formats 1 to 3 sign: in a format-4 ledger that signature could have been made for another
+    log or another kind, and it does not verify over the statement envelope."""
+    bob = generate.personal_key(generate.BOB)
+    path, _ = _forged_copy(tmp_path, 14, lambda p: sign_statement("release.approval", p, bob, origin=None))
+    assert _lines(str(tmp_path))[14] != _lines()[14]  # a new signature, not the committed one
+    _refused_by_both(
+        path,
+        r"entry 14: not allowed by the ledger's rules: refused by signature: signature does not verify",
+        r"entry 14: the release\.approval signature does not verify",
+    )
+
+
+@pytest.mark.parametrize("seq", [3, 6, 13, 14, 16], ids=lambda seq: f"entry-{seq}")
+def test_an_attestation_instead_of_a_signature_is_refused(seq: int, tmp_path: Path) -> None:
+    """From format 4 a token attestation authorises nothing: the entry is refused, named, even
+    with carol's token valid at that time (issued in entry 12, revoked in entry 19)."""
+    token_id = json.loads(_lines()[12])["payload"]["token_id"]
+    path, _ = _forged_copy(
+        tmp_path,
+        seq,
+        lambda p: {**{k: v for k, v in p.items() if k != "signature"}, "attestation": {"token": token_id}},
+    )
+    kind = json.loads(_lines()[seq])["kind"]
+    _refused_by_both(
+        path,
+        rf"entry {seq}: not allowed by the ledger's rules: refused by \w+: .*attestation",
+        rf"entry {seq}: the {re.escape(kind)} entry carries a token attestation",
+    )
+
+
+def test_a_statement_naming_another_release_is_refused(tmp_path: Path) -> None:
+    """Carol's promotion of support-summarizer 1.3 (entry 13), signed again by carol over the
+    envelope but naming version 1.1: the signature holds, and the subject rule refuses it."""
+    carol = generate.personal_key(generate.CAROL)
+    path, _ = _forged_copy(
+        tmp_path,
+        13,
+        lambda p: sign_statement("release.promoted", {**p, "version": "1.1"}, carol, origin=generate.ORIGIN),
+    )
+    _refused_by_both(
+        path,
+        r"entry 13: not allowed by the ledger's rules: refused by release\.promoted: the statement names "
+        r"support-summarizer@1\.1",
+        r"entry 13: the release\.promoted names support-summarizer@1\.1, but its decision is "
+        r"support-summarizer@1\.3",
+    )
 
 
 def test_the_independent_verifier_applies_the_format_3_identity_rules() -> None:
