@@ -44,18 +44,32 @@ def decision_tier(recorded: RecordedDecision) -> str:
 
 @decision.command("submit")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--idempotency-key",
+    help="With --server: the server remembers the answer to this key, so a retry (a CI job run "
+    "again, say) gets the first answer and records nothing new.",
+)
 @server_options
 @actor_options
 @pass_app
 def submit(
-    app: AppContext, file: Path, remote: ServerLink | None, actor_name: str | None, key_file: Path | None
+    app: AppContext,
+    file: Path,
+    idempotency_key: str | None,
+    remote: ServerLink | None,
+    actor_name: str | None,
+    key_file: Path | None,
 ) -> None:
     """Validate, score, sign and record a decision file (YAML or JSON) as its requester."""
     data = load_decision_file(file)
     actor = load_actor(actor_name, key_file)
     if remote is not None:
-        _submit_remote(remote, actor, data)
+        _submit_remote(remote, actor, data, idempotency_key)
         return
+    if idempotency_key is not None:
+        raise click.UsageError(
+            "--idempotency-key is for --server; the local ledger refuses a duplicate anyway"
+        )
     recorded = app.service(writing=True).decisions.submit(data, actor.name, actor.key)
     click.echo(f"recorded entry {recorded.ref.seq}, hash {recorded.ref.leaf_hex}")
     click.echo(summary_line(recorded))
@@ -63,7 +77,9 @@ def submit(
         click.echo(f"  - {reason}")
 
 
-def _submit_remote(remote: ServerLink, actor: Actor, data: dict[str, Any]) -> None:
+def _submit_remote(
+    remote: ServerLink, actor: Actor, data: dict[str, Any], idempotency_key: str | None
+) -> None:
     """Sign the request's normal form here (what the ledger's decision signature covers: the
     submitted fields, not the score the server computes) and post it with the signature."""
     request = parse_request(data)
@@ -79,7 +95,8 @@ def _submit_remote(remote: ServerLink, actor: Actor, data: dict[str, Any]) -> No
             f"signing the release.decision request for {request.model}@{request.version} as "
             f"{actor.name} for {session.signed_for()} ({len(fields)} fields; the server scores it)"
         )
-        answer = session.post("/v1/decisions", session.sign(actor, DECISION_KIND, fields))
+        signed = session.sign(actor, DECISION_KIND, fields)
+        answer = session.post("/v1/decisions", signed, idempotency_key)
     click.echo(recorded_line(answer, remote))
     click.echo(
         f"{answer.get('model')}@{answer.get('version')}: index {answer.get('index')}, band "

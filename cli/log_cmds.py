@@ -142,6 +142,7 @@ def _report_meaning(state: GovernanceState) -> None:
         f"promotions re-checked (ledger format {state.format})"
     )
     _report_asserted(state)
+    _report_reset_keys(state)
 
 
 def _report_asserted(state: GovernanceState) -> None:
@@ -157,6 +158,20 @@ def _report_asserted(state: GovernanceState) -> None:
     )
     for a in state.asserted:
         click.echo(f"  entry {a.seq} {a.kind}: {a.author}, asserted with API token {a.token_id}")
+
+
+def _report_reset_keys(state: GovernanceState) -> None:
+    """Statements signed with a key an admin set for their author: valid, but resting on that
+    admin's word as well, so they are listed (docs/operations.md, "Who may act")."""
+    if not state.on_reset_keys:
+        return
+    count = len(state.on_reset_keys)
+    click.echo(
+        f"NOTE: {count} {'entry is' if count == 1 else 'entries are'} signed with a key an admin set "
+        "for its author, not one the author registered themselves (the admin could hold it too):"
+    )
+    for r in state.on_reset_keys:
+        click.echo(f"  entry {r.seq} {r.kind}: {r.author}, key set by {r.admin} at entry {r.reset_seq}")
 
 
 @click.command()

@@ -42,6 +42,7 @@ def _register() -> None:
         log_cmds,
         release_cmds,
         report_cmds,
+        witness_cmds,
     )
 
     commands = (
@@ -52,6 +53,7 @@ def _register() -> None:
         *api_cmds.COMMANDS,
         *db_cmds.COMMANDS,
         *report_cmds.COMMANDS,
+        *witness_cmds.COMMANDS,
     )
     for command in (*commands, demo_cmd.demo, examples_cmd.examples):
         cli.add_command(command)

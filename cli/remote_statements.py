@@ -134,8 +134,10 @@ class Session:
     def sign(self, actor: Actor, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return sign_statement(kind, payload, actor.key, origin=self.origin)
 
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return answer_json(self.client.post(path, json=body))
+    def post(self, path: str, body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST ``body``; with ``idempotency_key`` a retry gets the first answer (api/idempotency.py)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return answer_json(self.client.post(path, json=body, headers=headers))
 
     def send(self, actor: Actor, kind: str, payload: dict[str, Any], path: str) -> dict[str, Any]:
         """Show ``payload``, sign it as ``actor`` and post it to ``path``; the server's record."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from governance.actions import Release
 from governance.formats import PERSONAL_SIGNATURES
-from governance.state import AssertedEntry, DecisionState, GovernanceState
+from governance.state import AssertedEntry, DecisionState, GovernanceState, ResetKeyStatement
 from governance.statements import check_statement
 from governance.tokens import TokenRecord
 from ledger.errors import RefusedError, SignatureRefusedError
@@ -40,8 +40,11 @@ def check_authorship(state: GovernanceState, entry: Entry, author: str) -> None:
             rule="signature",
         )
     if signed:
-        key = state.identity(author).public_key
-        check_statement(entry.kind, p, key, author, origin=state.statement_origin())
+        who = state.identity(author)
+        check_statement(entry.kind, p, who.public_key, author, origin=state.statement_origin())
+        if who.key_set_by is not None:
+            admin, reset_seq = who.key_set_by
+            state.on_reset_keys.append(ResetKeyStatement(entry.seq, entry.kind, author, admin, reset_seq))
         return
     _check_attestation(state, entry, author)
 

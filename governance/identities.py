@@ -101,6 +101,8 @@ def _rotated(state: GovernanceState, entry: Entry) -> None:
     check_authorship(state, entry, actor)
     refuse_key_taken(state, key)
     subject.public_key = key
+    if actor != name:
+        subject.key_set_by = (actor, entry.seq)
     remember_key(state, name, key)
 
 

@@ -36,6 +36,9 @@ class Identity:
     public_key: bytes
     added_seq: int
     revoked: bool = False
+    # (admin, seq) of the latest time an admin, not the identity itself, set its key. From
+    # then on its statements rest on that admin's word as well as its own: see ResetKeyStatement.
+    key_set_by: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,19 @@ class AssertedEntry:
     kind: str
     author: str
     token_id: str
+
+
+@dataclass(frozen=True)
+class ResetKeyStatement:
+    """A statement signed with a key an admin set for its author (``identity.key_rotated`` by
+    an admin, at ``reset_seq``). It verifies, but the admin could have made that key, so
+    verification lists it rather than accepting it silently (docs/operations.md)."""
+
+    seq: int
+    kind: str
+    author: str
+    admin: str
+    reset_seq: int
 
 
 @dataclass
@@ -152,6 +168,8 @@ class GovernanceState:
     key_holders: dict[bytes, list[str]] = field(default_factory=dict)
     # Entries of formats 1-3 authorised by a token attestation: the operator's word only.
     asserted: list[AssertedEntry] = field(default_factory=list)
+    # Statements signed with a key an admin set for their author.
+    on_reset_keys: list[ResetKeyStatement] = field(default_factory=list)
 
     # -- lookups ----------------------------------------------------------------------------
 

@@ -87,6 +87,12 @@ def check_statement(
         signature = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise SignatureRefusedError("signature is not standard base64", rule="signature") from None
+    if base64.b64encode(signature).decode() != encoded:
+        # The signature sits outside the bytes it signs: only one spelling of it is allowed, or
+        # whoever holds the database could change an entry's hash without breaking anything.
+        raise SignatureRefusedError(
+            "signature is not in canonical base64 (padding bits set)", rule="signature"
+        )
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
             signature, statement_bytes(kind, payload, origin=origin)

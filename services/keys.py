@@ -40,9 +40,11 @@ def read_private_key(path: Path) -> Ed25519Signer:
             f"signing key {path} is readable by others (mode {oct(mode & 0o777)}); chmod 600 it"
         )
     try:
-        return Ed25519Signer.parse(path.read_text())
+        return Ed25519Signer.parse(path.read_text(encoding="utf-8"))
     except LedgerError as exc:
         raise KeyFileError(f"{path} is not a signer key: {exc}") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"{path} is not a signer key: it is not UTF-8 text") from None
     except OSError as exc:
         raise KeyFileError(f"cannot read {path}: {exc}") from None
 

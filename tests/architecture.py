@@ -27,6 +27,7 @@ END = "<!-- END generated -->"
 BANDS = {
     "cli": "edge",
     "api": "edge",
+    "witness_server": "edge",
     "reports": "edge",
     "store": "edge",
     "services": "application",

@@ -92,7 +92,8 @@ def _bridge(remote: Remote) -> Callable[..., httpx.Client]:
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             remote.posts.append(request.url.path)
-        headers = {k: v for k, v in request.headers.items() if k in ("authorization", "content-type")}
+        forwarded = ("authorization", "content-type", "idempotency-key")
+        headers = {k: v for k, v in request.headers.items() if k in forwarded}
         answer = remote.api.client.request(
             request.method, str(request.url), headers=headers, content=request.content
         )
@@ -318,3 +319,17 @@ def test_server_needs_a_token_and_a_log_key(tmp_path: Path) -> None:
             ["canary", "start", DECISION, "--server", URL, "--token", "t", "--as", ALICE, "--key", "k"]
         )
     assert code == 2 and "--log-key" in err.getvalue()
+
+
+def test_a_retried_submission_with_its_idempotency_key_records_once(remote: Remote) -> None:
+    """A CI job run twice with its build id: the second run gets the first answer, and the
+    ledger holds one decision."""
+    path = str(_decision_file(remote))
+    size = remote.api.team.store.size()
+    first = remote.run("decision", "submit", path, "--idempotency-key", "build-1234", who=ALICE)
+    again = remote.run("decision", "submit", path, "--idempotency-key", "build-1234", who=ALICE)
+    assert first.code == 0 and again.code == 0, again.err
+    assert remote.recorded(first).seq == remote.recorded(again).seq == size
+    assert remote.api.team.store.size() == size + 1
+    duplicate = remote.run("decision", "submit", path, who=ALICE)  # no key: the ledger refuses a twin
+    assert duplicate.code != 0 and "already" in duplicate.err, duplicate.err

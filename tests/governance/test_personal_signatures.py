@@ -401,3 +401,58 @@ def test_a_format_3_ledger_verifies_and_lists_its_attested_entry(
             lines[-1]
             == f"  entry 13 identity.key_rotated: bob@example.com, asserted with API token {scene.token_id}"
         )
+
+
+# -- e. an admin resetting someone's key: allowed (recovery), never silent ------------------
+
+
+def test_statements_on_a_key_an_admin_set_are_listed_by_verify(
+    scene: Scene, operator_cli: Cli, tmp_path: Path
+) -> None:
+    """An admin may reset a person's key (a lost laptop), and the ledger then accepts that
+    person's statements under the new key. But the admin could have made it, so every such
+    statement is listed, online and offline, with who set the key and where; bob's own
+    statements before the reset are not."""
+    team = scene.team
+    reset = team.service.identities.rotate_key(BOB, _b64(OPERATOR), ADMIN, team.key(ADMIN))
+    assert reset.seq == FIRST_FORGED
+    approved = team.service.lifecycle.approve(scene.ref, BOB, OPERATOR)
+    assert approved.seq == FIRST_FORGED + 1
+    state = team.service.verification.verify_meaning()
+    assert [(r.seq, r.kind, r.author, r.admin, r.reset_seq) for r in state.on_reset_keys] == [
+        (FIRST_FORGED + 1, "release.approval", BOB, ADMIN, FIRST_FORGED)
+    ]
+    for args in ([], _offline(operator_cli, tmp_path)):
+        lines = operator_cli.ok("verify", *args).splitlines()
+        assert lines[-2].startswith("NOTE: 1 entry is signed with a key an admin set for its author")
+        assert (
+            lines[-1] == f"  entry {FIRST_FORGED + 1} release.approval: {BOB}, key set by {ADMIN} at entry 13"
+        )
+
+
+def test_a_signature_in_non_canonical_base64_is_refused(scene: Scene) -> None:
+    """The signature is outside the bytes it signs; a second spelling of the same 64 bytes
+    (padding bits set) would let whoever holds the database change the entry's hash."""
+    team = scene.team
+    statement = approval(team.release(scene.ref), BOB, "ml-lead", "approve", "")
+    signed = team.sign("release.approval", statement, team.key(BOB))
+    text = signed["signature"]
+    assert text.endswith("==")
+    respelled = text[:-3] + chr(ord(text[-3]) + 1) + "=="  # same bytes, other low bits
+    assert base64.b64decode(respelled) == base64.b64decode(text) and respelled != text
+    before = team.snapshot()
+    with pytest.raises(SignatureRefusedError, match="canonical base64"):
+        team.service.governed.append_statement("release.approval", {**signed, "signature": respelled})
+    assert team.snapshot() == before
+    assert team.inject("release.approval", {**signed, "signature": respelled}) == FIRST_FORGED
+    with pytest.raises(VerificationError, match=f"entry {FIRST_FORGED}: .*canonical base64"):
+        team.service.verification.verify_meaning()
+
+
+def test_a_binary_key_file_is_a_clear_error(scene: Scene, operator_cli: Cli, tmp_path: Path) -> None:
+    key = tmp_path / "bin.key"
+    key.write_bytes(bytes(range(256)) * 40)
+    key.chmod(0o600)
+    code, out, err = operator_cli("approve", scene.ref, "--as", BOB, "--key", str(key))
+    assert code == EXIT_FAILURE and out == ""
+    assert err == f"error: {key} is not a signer key: it is not UTF-8 text\n"

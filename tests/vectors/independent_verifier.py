@@ -661,10 +661,14 @@ def _check_risk(payload: dict[str, Any], risk: dict[str, Any]) -> None:
 
 
 def b64(text: str) -> bytes:
+    """Standard base64 in its one canonical spelling (formats.md §1, §4)."""
     try:
-        return base64.b64decode(text, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise Invalid(f"{text!r} is not standard base64") from None
+    if base64.b64encode(raw).decode() != text:
+        raise Invalid(f"{text!r} is not canonical base64")
+    return raw
 
 
 def main(argv: list[str]) -> int:

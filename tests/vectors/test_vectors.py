@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cli.main import main as rledger
 from governance.statements import sign_statement
@@ -603,7 +603,40 @@ def test_an_approval_signed_over_the_old_bytes_is_refused(tmp_path: Path) -> Non
     )
 
 
-@pytest.mark.parametrize("seq", [3, 6, 13, 14, 16], ids=lambda seq: f"entry-{seq}")
+# One entry of every statement kind in the vectors (docs/formats.md §4.6 uses the same ones).
+STATEMENT_SEQS = {
+    "identity.added": 3,
+    "identity.key_rotated": 20,
+    "identity.revoked": 21,
+    "policy.adopted": 2,
+    "release.decision": 6,
+    "release.approval": 14,
+    "release.canary_started": 15,
+    "release.canary_result": 16,
+    "release.promoted": 13,
+    "release.rolled_back": 18,
+    "token.issued": 12,
+    "token.revoked": 19,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STATEMENT_SEQS))
+def test_a_statement_signed_by_anyone_but_its_author_is_refused(kind: str, tmp_path: Path) -> None:
+    """What the operator holding the log key could write for every kind: the same statement,
+    signed correctly over the format-4 envelope, but with a key of its own, under a
+    re-chained, re-signed log. Both verifiers refuse it and name the entry."""
+    seq = STATEMENT_SEQS[kind]
+    assert json.loads(_lines()[seq])["kind"] == kind
+    operator = Ed25519Signer("rledger-identity", Ed25519PrivateKey.from_private_bytes(bytes(range(64, 96))))
+    path, _ = _forged_copy(tmp_path, seq, lambda p: sign_statement(kind, p, operator, origin=generate.ORIGIN))
+    _refused_by_both(
+        path,
+        rf"entry {seq}: not allowed by the ledger's rules: refused by signature: signature does not verify",
+        rf"entry {seq}: the {re.escape(kind)} signature does not verify",
+    )
+
+
+@pytest.mark.parametrize("seq", sorted(STATEMENT_SEQS.values()), ids=lambda seq: f"entry-{seq}")
 def test_an_attestation_instead_of_a_signature_is_refused(seq: int, tmp_path: Path) -> None:
     """From format 4 a token attestation authorises nothing: the entry is refused, named, even
     with carol's token valid at that time (issued in entry 12, revoked in entry 19)."""
@@ -652,3 +685,19 @@ def test_the_independent_verifier_applies_the_format_3_identity_rules() -> None:
         people.check("identity.added", {"name": "alice-alt@example.com", "public_key": key}, 3)
     with pytest.raises(independent.Invalid, match="entry 4: the key is already registered"):
         people.check("identity.key_rotated", {"name": "bob@example.com", "public_key": key}, 4)
+
+
+def test_a_signature_spelled_another_way_is_refused_by_both(tmp_path: Path) -> None:
+    """Bob's approval (entry 14) with its signature's padding bits set: the same 64 bytes, other
+    entry bytes, so another leaf hash; both verifiers refuse the second spelling (§4)."""
+    text = json.loads(_lines()[14])["payload"]["signature"]
+    respelled = (
+        text[:-3]
+        + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".index(text[-3]) ^ 1
+        ]
+        + "=="
+    )
+    assert base64.b64decode(respelled) == base64.b64decode(text) and respelled != text
+    path, _ = _forged_copy(tmp_path, 14, lambda p: {**p, "signature": respelled})
+    _refused_by_both(path, r"entry 14: .*canonical base64", r"not canonical base64")
