@@ -30,6 +30,30 @@ OUT_TYPE = click.Path(dir_okay=False, path_type=Path)
 
 def _signing_options(command: F) -> F:
     command = click.option(
+        "--ltv",
+        is_flag=True,
+        help="PAdES B-LT: embed the signer's and the TSA's chains and revocation data (CRL/OCSP, "
+        "fetched from the certificates' URLs). Needs --sign-chain up to a self-signed root.",
+    )(command)
+    command = click.option(
+        "--sign-chain",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A PEM certificate of the signer's chain, issuers up to the root (repeatable).",
+    )(command)
+    command = click.option(
+        "--certify",
+        is_flag=True,
+        help="A certification signature, DocMDP 'no changes allowed': any later change, even an "
+        "annotation, invalidates it.",
+    )(command)
+    command = click.option(
+        "--tsa-url",
+        envvar="RLEDGER_REPORT_TSA_URL",
+        help="An RFC 3161 time-stamping authority: adds a signature timestamp, PAdES B-T "
+        "(env RLEDGER_REPORT_TSA_URL).",
+    )(command)
+    command = click.option(
         "--sign-key",
         type=OUT_TYPE,
         envvar="RLEDGER_REPORT_SIGN_KEY",
@@ -45,14 +69,37 @@ def _signing_options(command: F) -> F:
     return click.option("--out", "out", type=OUT_TYPE, required=True, help="Where to write the PDF.")(command)
 
 
-def _signing(cert: Path | None, key: Path | None) -> SigningConfig | None:
+def _signing(cert: Path | None, key: Path | None, extra: dict[str, Any]) -> SigningConfig | None:
+    """The signing configuration from the options; ``extra`` holds --tsa-url, --certify, --ltv and
+    --sign-chain, which need a signature."""
     from reports.pdfsign import SigningConfig
 
+    asked = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v]
     if cert is None and key is None:
+        if asked:
+            raise InputError(f"{', '.join(asked)} need a signature: give --sign-cert and --sign-key")
         return None
     if cert is None or key is None:
         raise InputError("a PDF signature needs both --sign-cert and --sign-key")
-    return SigningConfig(cert, key, os.environ.get("RLEDGER_REPORT_SIGN_KEY_PASSWORD") or None)
+    tsa = extra.get("tsa_url")
+    if tsa and not str(tsa).startswith(("http://", "https://")):
+        raise InputError(f"--tsa-url must be an http:// or https:// URL, not {tsa!r}")
+    if extra.get("ltv") and not tsa:
+        raise InputError("--ltv needs --tsa-url: B-LT adds validation data to a timestamped (B-T) signature")
+    return SigningConfig(
+        cert,
+        key,
+        os.environ.get("RLEDGER_REPORT_SIGN_KEY_PASSWORD") or None,
+        tsa_url=tsa or None,
+        certify=bool(extra.get("certify")),
+        ltv=bool(extra.get("ltv")),
+        chain=tuple(extra.get("sign_chain") or ()),
+    )
+
+
+def _describe(signing: SigningConfig) -> str:
+    level = "B-LT" if signing.ltv else "B-T" if signing.tsa_url else "B-B"
+    return f", PAdES-signed ({level}{', certified: no changes allowed' if signing.certify else ''})"
 
 
 def _check_out(out: Path) -> Path:
@@ -74,16 +121,18 @@ def _write(out: Path, data: bytes) -> None:
         raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
-def _finish(prepared: Prepared, out: Path, cert: Path | None, key: Path | None) -> None:
+def _finish(
+    prepared: Prepared, out: Path, cert: Path | None, key: Path | None, extra: dict[str, Any]
+) -> None:
     from reports.generate import render
     from reports.pdfsign import sign_pdf
 
-    signing = _signing(cert, key)
+    signing = _signing(cert, key, extra)
     rendered = render(prepared, progress_bar)
     data = rendered.data if signing is None else sign_pdf(rendered.data, signing)
     _write(out, data)
     ev = prepared.evidence
-    note = ", PAdES-signed" if signing is not None else ""
+    note = _describe(signing) if signing is not None else ""
     click.echo(
         f"wrote {out}: {prepared.title}; {rendered.pages} pages, PDF/A-3b{note}; evidence.json holds "
         f"{len(ev.entries)} entries proven against checkpoint {ev.checkpoint.splitlines()[1]}"
@@ -100,15 +149,21 @@ def report() -> None:
 @_signing_options
 @pass_app
 def release_report(
-    app: AppContext, decision_id: str, out: Path, sign_cert: Path | None, sign_key: Path | None
+    app: AppContext,
+    /,
+    decision_id: str,
+    out: Path,
+    sign_cert: Path | None,
+    sign_key: Path | None,
+    **extra: Any,
 ) -> None:
     """One decision: scorecard, gates, risk, approvals, policy, rollback, lifecycle, proofs."""
     from reports.generate import prepare_release
 
     _check_out(out)
-    _signing(sign_cert, sign_key)
+    _signing(sign_cert, sign_key, extra)
     prepared = prepare_release(app.service(), decision_id, progress_bar)
-    _finish(prepared, out, sign_cert, sign_key)
+    _finish(prepared, out, sign_cert, sign_key, extra)
 
 
 @report.command("audit")
@@ -124,6 +179,7 @@ def release_report(
 @pass_app
 def audit_report(
     app: AppContext,
+    /,
     start: str,
     end: str,
     model: str | None,
@@ -131,6 +187,7 @@ def audit_report(
     out: Path,
     sign_cert: Path | None,
     sign_key: Path | None,
+    **extra: Any,
 ) -> None:
     """Every decision in a period, break-glass and policy changes, verification, delivery health."""
     from reports.generate import prepare_audit
@@ -138,7 +195,7 @@ def audit_report(
 
     period = parse_period(start, end)
     _check_out(out)
-    _signing(sign_cert, sign_key)
+    _signing(sign_cert, sign_key, extra)
     earlier = None
     if since_checkpoint is not None:
         try:
@@ -146,7 +203,7 @@ def audit_report(
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read checkpoint {since_checkpoint}: {exc}") from None
     prepared = prepare_audit(app.service(), period, model, earlier, progress_bar)
-    _finish(prepared, out, sign_cert, sign_key)
+    _finish(prepared, out, sign_cert, sign_key, extra)
 
 
 def _versions(values: tuple[str, ...]) -> list[str]:
@@ -170,12 +227,14 @@ def _versions(values: tuple[str, ...]) -> list[str]:
 @pass_app
 def scorecard_report(
     app: AppContext,
+    /,
     model: str,
     versions: tuple[str, ...],
     terms: Path | None,
     out: Path,
     sign_cert: Path | None,
     sign_key: Path | None,
+    **extra: Any,
 ) -> None:
     """A baseline and its candidates side by side, with contract terms: a procurement attachment."""
     from reports.contract import ContractTerms
@@ -183,9 +242,9 @@ def scorecard_report(
 
     chosen = ContractTerms.read(terms) if terms is not None else ContractTerms()
     _check_out(out)
-    _signing(sign_cert, sign_key)
+    _signing(sign_cert, sign_key, extra)
     prepared = prepare_scorecard(app.service(), model, _versions(versions), chosen, progress_bar)
-    _finish(prepared, out, sign_cert, sign_key)
+    _finish(prepared, out, sign_cert, sign_key, extra)
 
 
 @report.command("verify")
@@ -196,7 +255,7 @@ def scorecard_report(
     "trust",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A certificate to trust for the PDF signature (repeatable).",
+    help="A certificate to trust for the PDF signature and its timestamp's TSA (repeatable).",
 )
 @click.option("--require-signature", is_flag=True, help="Fail if the PDF carries no signature.")
 def verify_report(pdf: Path, key: str, trust: tuple[Path, ...], require_signature: bool) -> None:
@@ -216,11 +275,23 @@ def verify_report(pdf: Path, key: str, trust: tuple[Path, ...], require_signatur
     if result.earlier_checkpoint_size is not None:
         click.echo(f"    consistent with the earlier checkpoint of size {result.earlier_checkpoint_size}")
     click.echo(f"    {result.figures} figures recomputed from the entries and found in the text")
+    click.echo("    not changed after rendering: no incremental update but signing, no added annotation")
     if not result.signatures:
-        click.echo("    PDF signature: none")
+        click.echo(
+            "    unsigned: no PDF signature. Nothing stops a rewrite of the whole file that adds text "
+            "beside the figures; sign reports (--sign-cert, --certify) to prevent it"
+        )
     for sig in result.signatures:
         trusted = "trusted" if sig.trusted else "intact; trust not checked (give --trust-cert)"
-        click.echo(f"    PDF signature {sig.field}: by {sig.signer}, {trusted}, signed {sig.signing_time}")
+        kind = "certification signature (no changes allowed)" if sig.certified else "PDF signature"
+        click.echo(f"    {kind} {sig.field}: by {sig.signer}, {trusted}, signed {sig.signing_time}")
+        if sig.timestamp is None:
+            click.echo("      no timestamp: the signing time is the signer's claim (B-B)")
+        else:
+            by = "trusted TSA" if sig.timestamp_trusted else "TSA not checked (give --trust-cert)"
+            click.echo(f"      timestamped {sig.timestamp} by an RFC 3161 token ({by}), PAdES B-T")
+        if sig.ltv:
+            click.echo("      validation data embedded (document security store), PAdES B-LT")
 
 
 @click.command()

@@ -1,7 +1,9 @@
 """``rledger report verify``: check a report PDF offline against the ledger's verifier key.
 
-1. the PDF signature, if there is one (intact, valid, covering the whole file; trusted if
-   certificates to trust are given);
+1. the PDF signature, if there is one (intact, valid, covering the whole file or followed only
+   by validation data; its timestamp, if any; trusted if certificates to trust are given), and
+   that the file was not changed after rendering: no incremental update but the signature's, no
+   annotation the renderer never makes (``reports.tamper``);
 2. the embedded ``evidence.json``: present exactly once, the checkpoint's signature under the
    given key, every inclusion proof, the chain links, the consistency proof if any
    (``reports.evidence``);
@@ -26,6 +28,7 @@ from reports.errors import ReportInputError, ReportVerificationError
 from reports.evidence import ATTACHMENT_NAME, Figure, parse_evidence, verify_evidence
 from reports.kinds import recompute
 from reports.pdfsign import SignatureCheck, check_signatures
+from reports.tamper import check_annotations, check_revisions, check_tail
 
 _SPACE = re.compile(r"\s+")
 
@@ -129,7 +132,10 @@ def verify_report(
     signatures = check_signatures(data, trust)
     if require_signature and not signatures:
         raise ReportVerificationError("the PDF carries no signature, and one was required")
+    check_tail(data, signed=bool(signatures))
+    check_revisions(data, signatures)
     reader = _open(data)
+    check_annotations(reader, signed=bool(signatures))
     raw = _evidence_bytes(reader)
     checked = verify_evidence(parse_evidence(raw), verifier_key)
     again = recompute(checked)

@@ -603,29 +603,12 @@ def test_an_approval_signed_over_the_old_bytes_is_refused(tmp_path: Path) -> Non
     )
 
 
-# One entry of every statement kind in the vectors (docs/formats.md §4.6 uses the same ones).
-STATEMENT_SEQS = {
-    "identity.added": 3,
-    "identity.key_rotated": 20,
-    "identity.revoked": 21,
-    "policy.adopted": 2,
-    "release.decision": 6,
-    "release.approval": 14,
-    "release.canary_started": 15,
-    "release.canary_result": 16,
-    "release.promoted": 13,
-    "release.rolled_back": 18,
-    "token.issued": 12,
-    "token.revoked": 19,
-}
-
-
-@pytest.mark.parametrize("kind", sorted(STATEMENT_SEQS))
+@pytest.mark.parametrize("kind", sorted(STATEMENT_EXAMPLES))
 def test_a_statement_signed_by_anyone_but_its_author_is_refused(kind: str, tmp_path: Path) -> None:
     """What the operator holding the log key could write for every kind: the same statement,
     signed correctly over the format-4 envelope, but with a key of its own, under a
     re-chained, re-signed log. Both verifiers refuse it and name the entry."""
-    seq = STATEMENT_SEQS[kind]
+    seq = STATEMENT_EXAMPLES[kind]
     assert json.loads(_lines()[seq])["kind"] == kind
     operator = Ed25519Signer("rledger-identity", Ed25519PrivateKey.from_private_bytes(bytes(range(64, 96))))
     path, _ = _forged_copy(tmp_path, seq, lambda p: sign_statement(kind, p, operator, origin=generate.ORIGIN))
@@ -636,7 +619,7 @@ def test_a_statement_signed_by_anyone_but_its_author_is_refused(kind: str, tmp_p
     )
 
 
-@pytest.mark.parametrize("seq", sorted(STATEMENT_SEQS.values()), ids=lambda seq: f"entry-{seq}")
+@pytest.mark.parametrize("seq", sorted(STATEMENT_EXAMPLES.values()), ids=lambda seq: f"entry-{seq}")
 def test_an_attestation_instead_of_a_signature_is_refused(seq: int, tmp_path: Path) -> None:
     """From format 4 a token attestation authorises nothing: the entry is refused, named, even
     with carol's token valid at that time (issued in entry 12, revoked in entry 19)."""
