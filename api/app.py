@@ -16,7 +16,9 @@ from ledger.clock import clock_from_environment
 from services.keys import ledger_signing_key
 from services.ledger_service import LedgerService
 from services.settings import Settings
+from services.witness_config import load_witness_config
 from store.ledger_store import LedgerStore
+from store.witness_client import HttpWitnessTransport
 
 DESCRIPTION = """
 Release Ledger's HTTP API. Every `/v1` request needs `Authorization: Bearer <token>`
@@ -57,4 +59,13 @@ def app_from_environment() -> FastAPI:
     signer = ledger_signing_key(os.environ, settings.signing_key_path)
     store = LedgerStore.open(settings.database_url)
     store.meta()  # refuse to start on a database that holds no ledger
-    return create_app(LedgerService(store, clock_from_environment(os.environ), signer))
+    # Each write's checkpoint goes to HOME/witnesses.yaml's witnesses before its reply is sent.
+    witnesses = load_witness_config(settings.witnesses_path)
+    service = LedgerService(
+        store,
+        clock_from_environment(os.environ),
+        signer,
+        witnesses=witnesses,
+        transport=HttpWitnessTransport(),
+    )
+    return create_app(service)

@@ -19,6 +19,8 @@ from ledger.encoding.reader import MalformedError, ReadError
 from ledger.scoring.input import first_problem
 from ledger.tlog.merkle import ProofError
 from ledger.tlog.note import SignatureError
+from ledger.tlog.witnessed import QuorumError
+from ledger.witness.request import BadRequest
 from policies.errors import PolicyCaseError, PolicyError, PolicyFileError
 from reports.errors import ReportError, ReportInputError, ReportVerificationError
 from services.keys import KeyFileError
@@ -104,6 +106,8 @@ STATUS_BY_ERROR: dict[type[Exception], tuple[int, str]] = {
     PolicyError: (422, "Invalid policy"),
     PolicyFileError: (422, "Invalid policy file"),
     PolicyCaseError: (422, "Invalid policy case"),
+    QuorumError: (409, "Checkpoint lacks the witness quorum"),
+    BadRequest: (400, "Malformed add-checkpoint request"),  # the witness's; never raised by the API
 }
 
 

@@ -16,7 +16,9 @@ from ledger.tlog.note import Ed25519Signer
 from services.keys import ledger_signing_key, read_private_key
 from services.ledger_service import LedgerService
 from services.settings import Settings
+from services.witness_config import WitnessConfig, load_witness_config
 from store.ledger_store import LedgerStore
+from store.witness_client import HttpWitnessTransport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +34,7 @@ class AppContext:
     settings: Settings
     verbose: bool = False
     _store: LedgerStore | None = field(default=None, repr=False)
+    _service: LedgerService | None = field(default=None, repr=False)
 
     def store(self) -> LedgerStore:
         if self._store is None:
@@ -48,11 +51,43 @@ class AppContext:
     def service(self, *, writing: bool = False) -> LedgerService:
         store = self.store()
         store.meta()  # fails with a clear message if the ledger was never initialised
-        return LedgerService(store, clock_from_environment(os.environ), self.signer() if writing else None)
+        service = LedgerService(
+            store,
+            clock_from_environment(os.environ),
+            self.signer() if writing else None,
+            witnesses=self.witnesses(),
+            transport=HttpWitnessTransport() if writing else None,
+        )
+        self._service = service
+        return service
+
+    def witnesses(self) -> WitnessConfig | None:
+        """HOME/witnesses.yaml (None if absent); InputError naming the field if it is bad."""
+        return load_witness_config(self.settings.witnesses_path)
+
+    def witness_report(self) -> None:
+        """After a write: say plainly whether its checkpoint is witnessed (stderr), and with
+        ``wait_for_quorum: true`` fail when it is not (the entry itself stays committed)."""
+        report = None if self._service is None else self._service.witnessing.last
+        if report is None:
+            return
+        for line in report.details():
+            click.echo(f"  {line}", err=True)
+        click.echo(report.summary, err=True)
+        if report.wait_for_quorum and not report.reached:
+            raise WitnessQuorumError(
+                f"the entry is recorded, but its {report.summary} (wait_for_quorum is true); "
+                "run `rledger witness sync` once the witnesses are back"
+            )
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+class WitnessQuorumError(click.ClickException):
+    """A write committed, but its checkpoint missed the witness quorum it was told to wait for
+    (exit 1; a CLI outcome, not a domain error: the entry itself is recorded)."""
 
 
 pass_app = click.make_pass_decorator(AppContext)

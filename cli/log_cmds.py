@@ -12,9 +12,11 @@ from cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoin
 from cli.progress import progress_bar
 from governance.state import GovernanceState
 from ledger.clock import clock_from_environment
-from ledger.errors import AlreadyInitializedError, InputError
+from ledger.errors import AlreadyInitializedError, FormatError, InputError
+from ledger.tlog.cosignature import CosignatureVerifier
 from ledger.tlog.note import Ed25519Signer
-from ledger.tlog.verify import VerifiedLog
+from ledger.tlog.verify import VerifiedLog, claimed_size
+from ledger.tlog.witnessed import check_quorum
 from policies.loader import load_default_policy, load_policy_file
 from services.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
 from services.ledger_service import LedgerService
@@ -104,6 +106,18 @@ def _report(result: VerifiedLog) -> None:
 )
 @click.option("--key", "verifier_key", help="Verifier key, or a file holding it (required with --export).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: automatic).")
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    help="A witness's cosignature verifier key, or a file holding one. Repeatable. "
+    "Default online: the witnesses in HOME/witnesses.yaml.",
+)
+@click.option(
+    "--quorum",
+    type=click.IntRange(min=1),
+    help="Cosignatures from this many distinct --witness keys are required (default: all given).",
+)
 @pass_app
 def verify(
     app: AppContext,
@@ -111,17 +125,27 @@ def verify(
     checkpoint_file: Path | None,
     verifier_key: str | None,
     workers: int | None,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
 ) -> None:
-    """Verify the whole ledger, or an export file offline."""
+    """Verify the whole ledger, or an export file offline; with witnesses, the checkpoint
+    relied on must carry their cosignatures (docs/operations.md, "Witnesses")."""
     note = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    witnesses = [_witness_key(value) for value in witness_keys]
+    if quorum is not None and not witnesses and export_file is not None:
+        raise click.UsageError("--quorum needs --witness keys")
     if export_file is not None:
         if note is None or verifier_key is None:
             raise click.UsageError("--export needs --checkpoint FILE and --key VKEY")
         key = read_text_argument(verifier_key, "verifier key").strip()
+        found = check_quorum(note, witnesses, quorum or len(witnesses)) if witnesses else None
         total = max(1, export_file.stat().st_size // 1000) if export_file.exists() else 0
         with progress_bar(total, "verifying export") as tick:
             result = verify_export_file(export_file, note, key, workers=workers, progress=tick)
         _report(result)
+        if found is not None:
+            summary = found.summary(quorum or len(witnesses))
+            click.echo(f"OK: the checkpoint (size {claimed_size(note)}) is {summary}")
         _report_meaning(verify_export_meaning(export_file))
         return
     if verifier_key is not None:
@@ -131,8 +155,22 @@ def verify(
         result = service.verification.verify(
             extra_checkpoints=[note] if note else [], workers=workers, progress=tick
         )
+    explicit = bool(witnesses) or quorum is not None
+    check = service.verification.check_witnessed(witnesses or None, quorum, require_quorum=explicit)
+    if explicit and check is None:
+        raise click.UsageError(f"--quorum needs --witness keys (or {app.settings.witnesses_path})")
     _report(result)
+    if check is not None:
+        click.echo(f"{'OK' if check.size is not None else 'NOTE'}: {check.summary}")
     _report_meaning(service.verification.verify_meaning())
+
+
+def _witness_key(value: str) -> CosignatureVerifier:
+    text = read_text_argument(value, "witness key").strip()
+    try:
+        return CosignatureVerifier.parse(text)
+    except FormatError as exc:
+        raise InputError(f"--witness {value!r}: {exc}") from None
 
 
 def _report_meaning(state: GovernanceState) -> None:
@@ -177,8 +215,13 @@ def _report_reset_keys(state: GovernanceState) -> None:
 @click.command()
 @pass_app
 def checkpoint(app: AppContext) -> None:
-    """Print the latest signed checkpoint note."""
-    click.echo(app.service().log.latest_checkpoint(), nl=False)
+    """Print the latest signed checkpoint note, with the witnesses' cosignature lines; with
+    witnesses configured, say on stderr whether it is witnessed."""
+    service = app.service()
+    click.echo(service.log.latest_checkpoint(), nl=False)
+    status = service.witnessing.status()
+    if status is not None:
+        click.echo(status.summary, err=True)
 
 
 @click.command()

@@ -31,6 +31,13 @@ def cli(ctx: click.Context, home: str | None, database_url: str | None, verbose:
     ctx.call_on_close(app.close)
 
 
+@cli.result_callback()
+@click.pass_context
+def _after_command(ctx: click.Context, /, _result: object, **_params: object) -> None:
+    """After a command succeeds: whether the checkpoint of any write it made is witnessed."""
+    ctx.find_object(AppContext).witness_report()  # type: ignore[union-attr]
+
+
 def _register() -> None:
     from cli import (
         admin_cmds,

@@ -258,22 +258,60 @@ def scorecard_report(
     help="A certificate to trust for the PDF signature and its timestamp's TSA (repeatable).",
 )
 @click.option("--require-signature", is_flag=True, help="Fail if the PDF carries no signature.")
-def verify_report(pdf: Path, key: str, trust: tuple[Path, ...], require_signature: bool) -> None:
-    """Check a report offline: PDF signature, embedded evidence, and the figures it prints."""
+@click.option(
+    "--checkpoint",
+    "kept",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A signed checkpoint note you kept, earlier or later than the report's (repeatable): the "
+    "report must be consistent with it.",
+)
+@click.option(
+    "--proof",
+    "proofs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSON of `rledger proof consistency OLD NEW`, when a kept checkpoint's size is not "
+    "one the report can prove by itself (repeatable).",
+)
+def verify_report(
+    pdf: Path,
+    key: str,
+    trust: tuple[Path, ...],
+    require_signature: bool,
+    kept: tuple[Path, ...],
+    proofs: tuple[Path, ...],
+) -> None:
+    """Check a report offline: PDF signature, embedded evidence, the figures it prints, and its
+    consistency with the checkpoints you kept."""
+    from reports.kept import describe, read_kept, read_proof
     from reports.verify import read_pdf_file
     from reports.verify import verify_report as verify
 
     data = read_pdf_file(pdf)
     result = verify(
-        data, read_text_argument(key, "verifier key"), trust=trust, require_signature=require_signature
+        data,
+        read_text_argument(key, "verifier key"),
+        trust=trust,
+        require_signature=require_signature,
+        kept=[read_kept(k) for k in kept],
+        proofs=[read_proof(p) for p in proofs],
     )
     click.echo(f"OK: {pdf} is a verified {result.report_type} report")
     click.echo(
         f"    evidence.json (sha256 {result.evidence_sha256[:16]}…): {result.entries} entries proven against "
-        f"the signed checkpoint of size {result.checkpoint_size}, root {result.checkpoint_root.hex()}"
+        f"the signed checkpoint of {describe(result.checkpoint_size, result.checkpoint_root)}"
     )
-    if result.earlier_checkpoint_size is not None:
-        click.echo(f"    consistent with the earlier checkpoint of size {result.earlier_checkpoint_size}")
+    if result.earlier_checkpoint_size is not None and result.earlier_checkpoint_root is not None:
+        click.echo(
+            "    consistent with the earlier checkpoint of "
+            f"{describe(result.earlier_checkpoint_size, result.earlier_checkpoint_root)}"
+        )
+    for check in result.kept:
+        click.echo(
+            f"    consistent with your checkpoint {check.source} ({describe(check.size, check.root)}): "
+            f"{check.how}"
+        )
     click.echo(f"    {result.figures} figures recomputed from the entries and found in the text")
     click.echo("    not changed after rendering: no incremental update but signing, no added annotation")
     if not result.signatures:

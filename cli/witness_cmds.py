@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from cli.context import AppContext, WitnessQuorumError, pass_app
 from ledger.clock import clock_from_environment
 from ledger.errors import FormatError, InputError
 from ledger.tlog.cosignature import Cosigner
@@ -109,6 +110,23 @@ def serve(key_file: Path, logs: tuple[str, ...], state_file: Path, host: str, po
     uvicorn.run(
         "witness_server.app:app_from_environment", factory=True, host=host, port=port, log_level="warning"
     )
+
+
+@witness.command("sync")
+@pass_app
+def sync(app: AppContext) -> None:
+    """Send this ledger's latest checkpoint to every witness in HOME/witnesses.yaml that has
+    not cosigned it yet, store their cosignatures, and say whether it reached the quorum."""
+    service = app.service(writing=True)
+    report = service.witnessing.sync()
+    service.witnessing.last = None  # reported here, not again after the command
+    if report is None:
+        raise InputError(f"no witnesses are configured: {app.settings.witnesses_path} does not exist")
+    for line in report.details():
+        click.echo(f"  {line}")
+    click.echo(report.summary)
+    if not report.reached:
+        raise WitnessQuorumError(f"the {report.summary}")
 
 
 COMMANDS = (witness,)

@@ -17,11 +17,13 @@ from typing import Any
 from ledger.errors import LedgerError, NotFoundError
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import parse_time
+from ledger.tlog.merkle import CompactRange
 from reports import audit, charts, fmt, release, scorecard, select, source
 from reports.contract import ContractTerms
 from reports.errors import ReportInputError
 from reports.evidence import Evidence, verify_evidence
 from reports.facts import DECISION
+from reports.kept import b64, describe
 from reports.kinds import TEMPLATES, Recomputed, recompute
 from reports.period import Period
 from reports.render import PdfJob, RenderedPdf, render_html, software_version, write_pdf
@@ -277,7 +279,10 @@ def prepare_scorecard(
         return _prepare(service, snapshot, scorecard.REPORT_TYPE, params, seqs, update)
 
 
-def _earlier_checkpoint(service: LedgerService, note: str, current: Checkpoint) -> Checkpoint:
+def _earlier_checkpoint(service: LedgerService, note: str, snapshot: source.Snapshot) -> Checkpoint:
+    """The ``--since-checkpoint`` note, signed by this ledger's key and a prefix of its history:
+    ReportInputError naming both roots otherwise (a checkpoint of another history, a fork)."""
+    current = snapshot.checkpoint
     try:
         old = Checkpoint.open(note, service.log.verifier())
     except LedgerError as exc:
@@ -287,6 +292,14 @@ def _earlier_checkpoint(service: LedgerService, note: str, current: Checkpoint) 
     if old.size > current.size or old.size == 0:
         raise ReportInputError(
             f"the earlier checkpoint's size {old.size} is not between 1 and {current.size}"
+        )
+    mine = CompactRange()
+    for entry in snapshot.entries[: old.size]:
+        mine.append(entry.leaf_hash)
+    if mine.root() != old.root:
+        raise ReportInputError(
+            f"the earlier checkpoint ({describe(old.size, old.root)}) is not of this ledger's history: "
+            f"its tree at that size has root {b64(mine.root())}"
         )
     return old
 
@@ -314,7 +327,7 @@ def prepare_audit(
     snapshot = source.take_snapshot(service)
     consistency = None
     if since_checkpoint is not None:
-        old = _earlier_checkpoint(service, since_checkpoint, snapshot.checkpoint)
+        old = _earlier_checkpoint(service, since_checkpoint, snapshot)
         consistency = {
             "old_checkpoint": since_checkpoint,
             "old_size": old.size,

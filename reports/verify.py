@@ -9,7 +9,9 @@
    (``reports.evidence``);
 3. the figures: recomputed from the embedded entries, they must equal the ones embedded,
    and each (label and value) and the SHA-256 of ``evidence.json`` must appear in the text
-   of the PDF.
+   of the PDF;
+4. every checkpoint the auditor kept (``--checkpoint``), with any consistency proofs given
+   (``--proof``): consistent with every checkpoint the report carries (``reports.kept``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
+from ledger.tlog.note import Verifier
 from reports.errors import ReportInputError, ReportVerificationError
 from reports.evidence import ATTACHMENT_NAME, Figure, parse_evidence, verify_evidence
+from reports.kept import ConsistencyProof, KeptCheck, KeptCheckpoint, check_kept
 from reports.kinds import recompute
 from reports.pdfsign import SignatureCheck, check_signatures
 from reports.tamper import check_annotations, check_revisions, check_tail
@@ -48,6 +52,8 @@ class VerifiedReport:
     evidence_sha256: str
     signatures: list[SignatureCheck]
     earlier_checkpoint_size: int | None
+    earlier_checkpoint_root: bytes | None = None
+    kept: tuple[KeptCheck, ...] = ()
 
 
 def read_pdf_file(path: Path) -> bytes:
@@ -125,8 +131,16 @@ def _in_text(figures: list[Figure], evidence_sha256: str, text: str) -> None:
 
 
 def verify_report(
-    data: bytes, verifier_key: str, *, trust: Sequence[Path] = (), require_signature: bool = False
+    data: bytes,
+    verifier_key: str,
+    *,
+    trust: Sequence[Path] = (),
+    require_signature: bool = False,
+    kept: Sequence[KeptCheckpoint] = (),
+    proofs: Sequence[ConsistencyProof] = (),
 ) -> VerifiedReport:
+    """Every check of the module docstring, in order; ReportVerificationError on the first
+    failure (ReportInputError if ``data`` is not a PDF)."""
     if not data.startswith(b"%PDF-"):
         raise ReportInputError("the file is not a PDF")
     signatures = check_signatures(data, trust)
@@ -142,6 +156,9 @@ def verify_report(
     _compare(checked.evidence.figures, again.figures)
     digest = hashlib.sha256(raw).hexdigest()
     _in_text(again.figures, digest, _text(reader))
+    # verify_evidence has already parsed the key
+    kept_checks = tuple(check_kept(checked, Verifier.parse(verifier_key), k, proofs) for k in kept)
+    old = checked.old_checkpoint
     return VerifiedReport(
         report_type=checked.evidence.report_type,
         checkpoint_size=checked.checkpoint.size,
@@ -150,5 +167,7 @@ def verify_report(
         figures=len(again.figures),
         evidence_sha256=digest,
         signatures=signatures,
-        earlier_checkpoint_size=checked.old_checkpoint.size if checked.old_checkpoint else None,
+        earlier_checkpoint_size=old.size if old else None,
+        earlier_checkpoint_root=old.root if old else None,
+        kept=kept_checks,
     )

@@ -96,6 +96,9 @@ class GovernedLog:
         self.random = random
         self._state: GovernanceState | None = None
         self._lock = threading.RLock()
+        # Called with each append's result once it has committed, outside the lock
+        # (services.witnessing sends the new checkpoint to the witnesses). It must not raise.
+        self.after_append: Callable[[AppendResult], None] | None = None
 
     def signing_key(self) -> Signer:
         """The ledger's checkpoint key; raises InputError when this service was opened read-only."""
@@ -131,10 +134,13 @@ class GovernedLog:
         with self._lock:
             self.state()  # catch up outside the write lock; inside it only the newest entries are read
             try:
-                return self.store.append(pending, self.clock.now, self.signing_key(), check)
+                result = self.store.append(pending, self.clock.now, self.signing_key(), check)
             except BaseException:
                 self._state = None  # the cache may hold entries that did not land; rebuild next time
                 raise
+        if self.after_append is not None:
+            self.after_append(result)
+        return result
 
     def append_statement(self, kind: str, payload: dict[str, Any]) -> Entry:
         """Append one signed statement (built here, or signed elsewhere and sent to us).

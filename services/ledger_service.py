@@ -21,10 +21,12 @@ from services.identities import Identities
 from services.lifecycle import Lifecycle
 from services.log import TransparencyLog
 from services.policy_admin import PolicyAdmin
-from services.ports import DecisionRef, LogStore
+from services.ports import DecisionRef, LogStore, WitnessTransport
 from services.setup import LedgerSetup
 from services.tokens import Tokens
 from services.verification import Verification
+from services.witness_config import WitnessConfig
+from services.witnessing import Witnessing
 
 
 class LedgerService:
@@ -40,6 +42,8 @@ class LedgerService:
         clock: Clock,
         signer: Signer | None = None,
         random: Callable[[int], bytes] = os.urandom,
+        witnesses: WitnessConfig | None = None,
+        transport: WitnessTransport | None = None,
     ) -> None:
         self.governed = GovernedLog(store, clock, signer, random)
         self.setup = LedgerSetup(self.governed)
@@ -49,7 +53,10 @@ class LedgerService:
         self.tokens = Tokens(self.governed)
         self.policies = PolicyAdmin(self.governed)
         self.log = TransparencyLog(store)
-        self.verification = Verification(store)
+        self.verification = Verification(store, witnesses)
+        self.witnessing = Witnessing(store, witnesses, transport, clock.now)
+        if self.witnessing.enabled:
+            self.governed.after_append = self.witnessing.after_append
 
     @property
     def store(self) -> LogStore:

@@ -14,6 +14,7 @@ from ledger.errors import InputError, NotFoundError
 from ledger.tlog import merkle
 from ledger.tlog.exportfile import write_export
 from ledger.tlog.note import Verifier
+from ledger.tlog.witnessed import with_cosignatures
 from services.ports import LogStore
 
 
@@ -35,11 +36,13 @@ class TransparencyLog:
         return self.store.meta()["verifier_key"]
 
     def latest_checkpoint(self) -> str:
-        """The newest signed checkpoint note; raises NotFoundError before genesis."""
+        """The newest signed checkpoint note, with the witnesses' stored cosignature lines
+        appended after the log's signature (ledger.tlog.witnessed); NotFoundError before genesis."""
         latest = self.store.latest_checkpoint()
         if latest is None:
             raise NotFoundError("the ledger has no checkpoint yet")
-        return latest[1]
+        size, note = latest
+        return with_cosignatures(note, [row.line for row in self.store.cosignatures(size)])
 
     def entry(self, index: int) -> bytes:
         """The exact bytes of entry ``index``; raises NotFoundError past the end."""

@@ -47,6 +47,31 @@ class DecisionRef:
     leaf_hex: str
 
 
+@dataclass(frozen=True)
+class StoredCosignature:
+    """A witness's cosignature/v1 line on the ledger's checkpoint of ``size``.
+
+    ``witness`` is the witness key's ``name+keyid`` (so two witnesses with one name differ);
+    ``received_at`` is when the ledger stored it, RFC 3339 UTC.
+    """
+
+    size: int
+    witness: str
+    line: str
+    received_at: str
+
+
+class WitnessTransport(Protocol):
+    """How a checkpoint reaches a witness: one HTTP POST of a text body.
+
+    Returns (status, content type, body text). A witness that cannot be reached, or does not
+    answer in time, is status 0 with the reason as the text: it never raises for that.
+    ``store.witness_client.HttpWitnessTransport`` implements it with httpx.
+    """
+
+    def post(self, url: str, body: bytes) -> tuple[int, str, str]: ...
+
+
 class LogStore(Protocol):
     """The storage the services use: an append-only log of entry bytes, its Merkle subtree
     hashes, its signed checkpoints and a lookup index of decisions by (model, version).
@@ -130,6 +155,23 @@ class LogStore(Protocol):
     def decisions(
         self, model: str | None = None, limit: int = 1000, after_seq: int = -1
     ) -> list[DecisionRef]: ...
+
+    def add_cosignature(self, row: StoredCosignature) -> bool:
+        """Store a witness's cosignature, after the append that made the checkpoint has
+        committed; False if that witness's line for that size is already stored."""
+        ...
+
+    def cosignatures(self, size: int | None = None) -> list[StoredCosignature]:
+        """Stored cosignatures (of checkpoint ``size`` only, if given), oldest size first."""
+        ...
+
+    def cosigned_sizes(self) -> dict[str, int]:
+        """Each witness's (``name+keyid``) largest cosigned size."""
+        ...
+
+    def checkpoint_at(self, size: int) -> str | None:
+        """The signed checkpoint note of ``size``, if one is stored."""
+        ...
 
     def decision_rows(self) -> list[DecisionRef]:
         """Every row of the decision lookup table, in seq order. The table is derived from

@@ -9,6 +9,7 @@ from pathlib import Path
 DEFAULT_HOME = ".rledger"
 SIGNING_KEY_FILE = "signing.key"
 DATABASE_FILE = "ledger.db"
+WITNESSES_FILE = "witnesses.yaml"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Settings:
     @property
     def signing_key_path(self) -> Path:
         return self.home / SIGNING_KEY_FILE
+
+    @property
+    def witnesses_path(self) -> Path:
+        """The ledger's witnesses and quorum (services.witness_config); absent: none."""
+        return self.home / WITNESSES_FILE
 
     @property
     def uses_home_database(self) -> bool:

@@ -5,7 +5,8 @@ from an export file, a signed checkpoint and a verifier key."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,15 @@ from governance.state import GovernanceState
 from ledger.errors import FormatError, InputError, LedgerError, StorageError, VerificationError
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.cosignature import CosignatureVerifier
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line
 from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
+from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.governed import row_disagreement, row_error
-from services.ports import DecisionRef, LogStore
+from services.ports import DecisionRef, LogStore, StoredCosignature
+from services.witness_config import WitnessConfig
 
 PARALLEL_VERIFY_FROM = 200_000  # entries
 # RFC 8785 writes the kind as this exact string, so an entry without these bytes is no decision.
@@ -31,11 +35,97 @@ def default_workers(size: int) -> int:
     return 2 if size >= PARALLEL_VERIFY_FROM and (os.cpu_count() or 1) >= 2 else 1
 
 
-class Verification:
-    """Verifying the ledger in the database."""
+@dataclass(frozen=True)
+class WitnessCheck:
+    """The latest checkpoint in the database that the given witnesses cosigned to the quorum."""
 
-    def __init__(self, store: LogStore) -> None:
+    size: int | None  # None: no checkpoint reaches the quorum
+    found: Witnessed | None
+    quorum: int
+    entries: int  # entries in the database
+
+    @property
+    def summary(self) -> str:
+        if self.size is None or self.found is None:
+            return f"NOT yet witnessed: no checkpoint carries cosignatures from {self.quorum} witnesses"
+        text = f"the latest witnessed checkpoint (size {self.size}) is {self.found.summary(self.quorum)}"
+        if self.entries > self.size:
+            text += f"; {self.entries - self.size} later entries are NOT yet witnessed"
+        return text
+
+
+class Verification:
+    """Verifying the ledger in the database (against its witnesses when ``witnesses`` is given)."""
+
+    def __init__(self, store: LogStore, witnesses: WitnessConfig | None = None) -> None:
         self.store = store
+        self.witnesses = witnesses
+
+    def check_witnessed(
+        self,
+        verifiers: Sequence[CosignatureVerifier] | None = None,
+        quorum: int | None = None,
+        *,
+        require_quorum: bool = False,
+    ) -> WitnessCheck | None:
+        """The database against the cosignatures stored with its checkpoints.
+
+        ``verifiers`` and ``quorum`` default to the configured witnesses (None: no witnesses
+        at all). Every stored cosignature by one of them must verify over the stored
+        checkpoint of its size, and that checkpoint must still be there with its entries:
+        so truncating or rewriting witnessed entries (and re-signing the checkpoints with the
+        log key) fails here, in a VerificationError naming the size and the witnesses.
+        ``require_quorum`` makes a log with no checkpoint at the quorum a QuorumError too.
+        Run it after ``verify``, which checks the stored checkpoints against the entries.
+        """
+        if verifiers is None and self.witnesses is not None:
+            verifiers = self.witnesses.verifiers
+            quorum = self.witnesses.quorum if quorum is None else quorum
+        if not verifiers:
+            return None
+        keys = distinct(verifiers)
+        quorum = len(keys) if quorum is None else quorum
+        if not 1 <= quorum <= len(keys):
+            raise InputError(f"a quorum of {quorum} needs between 1 and {len(keys)} distinct witness keys")
+        count, notes = self.store.snapshot()
+        by_size = {claimed_size(note): note for note in notes}
+        rows: dict[int, list[StoredCosignature]] = {}
+        for row in self.store.cosignatures():
+            rows.setdefault(row.size, []).append(row)
+        best: tuple[int, Witnessed] | None = None
+        for size in sorted(rows, reverse=True):  # so a truncation names the largest witnessed size
+            found = self._witnessed_at(size, [r.line for r in rows[size]], by_size.get(size), keys, count)
+            if best is None and found is not None and len(found.verified) >= quorum:
+                best = (size, found)
+        check = WitnessCheck(best[0] if best else None, best[1] if best else None, quorum, count)
+        if require_quorum and best is None:
+            raise QuorumError(check.summary)
+        return check
+
+    def _witnessed_at(
+        self, size: int, lines: list[str], note: str | None, keys: list[CosignatureVerifier], count: int
+    ) -> Witnessed | None:
+        """The given witnesses' stored cosignatures of ``size``, checked against the database."""
+        claimed = [k.name for k in keys if any(_claims(k, line) for line in lines)]
+        if not claimed:
+            return None  # only other witnesses' rows: nothing these keys vouch for
+        if size > count or note is None:
+            raise VerificationError(
+                f"witnesses {', '.join(claimed)} cosigned a checkpoint of size {size}, but the database "
+                f"{'holds only ' + str(count) + ' entries' if size > count else 'no longer holds it'}: "
+                "witnessed entries were removed (truncation)",
+                index=min(size, count),
+                expected=str(size),
+                actual=str(count),
+            )
+        found = cosigners(split_note(note)[0], lines, keys)
+        if found.invalid:
+            raise VerificationError(
+                f"the stored cosignatures of {', '.join(found.invalid)} do not verify over the "
+                f"checkpoint of size {size}: the log was rewritten and re-signed after they cosigned it",
+                index=size - 1,
+            )
+        return found
 
     def verify(
         self,
@@ -90,6 +180,13 @@ class Verification:
     def verify_meaning(self) -> GovernanceState:
         """Replay every entry through the governance rules; name the first that was not allowed."""
         return replay_meaning(self.store.entry_chunks())
+
+
+def _claims(verifier: CosignatureVerifier, line: str) -> bool:
+    try:
+        return verifier.matches(line)
+    except LedgerError:
+        return False
 
 
 def _check_decision_row(seq: int, data: bytes, ref: DecisionRef | None) -> None:

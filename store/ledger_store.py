@@ -19,8 +19,9 @@ from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
-from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry
+from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StoredCosignature
 from store import append as appending
+from store import cosignatures as cosigning
 from store import database, read
 
 
@@ -176,6 +177,18 @@ class LedgerStore:
     def decision_rows(self) -> list[DecisionRef]:
         """Every row of the decision lookup table, in seq order."""
         return read.decision_rows(self.engine)
+
+    # -- witnesses' cosignatures ------------------------------------------------------------
+
+    def add_cosignature(self, row: StoredCosignature) -> bool:
+        """Store a witness's cosignature in its own short transaction (never an append's)."""
+        return cosigning.add(self.engine, row)
+
+    def cosignatures(self, size: int | None = None) -> list[StoredCosignature]:
+        return cosigning.rows(self.engine, size)
+
+    def cosigned_sizes(self) -> dict[str, int]:
+        return cosigning.latest_sizes(self.engine)
 
     def decision_count(self) -> int:
         return read.decision_count(self.engine)

@@ -5,6 +5,7 @@
     ledger_nodes        every perfect subtree hash above the leaves, keyed by (level, index)
     ledger_checkpoints  one signed checkpoint note per append transaction
     ledger_decisions    lookup index: model@version and leaf hash to seq
+    ledger_cosignatures witnesses' cosignature/v1 lines, by checkpoint size and witness key
 
 These declarations are what the code queries; the tables themselves, with their append-only
 guard triggers, are created by the migrations in ``store/migrations`` (tests/store/
@@ -74,12 +75,22 @@ class DecisionRow(SQLModel, table=True):
     leaf_hex: str = Field(sa_column=Column(String(64), nullable=False, index=True))
 
 
+class CosignatureRow(SQLModel, table=True):
+    __tablename__ = "ledger_cosignatures"
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    witness: str = Field(sa_column=Column(String(300), primary_key=True))
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: str = Field(sa_column=Column(String(40), nullable=False))
+
+
+COSIGNATURE_TABLE = "ledger_cosignatures"  # not in LEDGER_TABLES: a ledger before 0004 lacks it
 LEDGER_TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
 META: Table = LedgerMeta.__table__  # type: ignore[attr-defined]
 ENTRIES: Table = EntryRow.__table__  # type: ignore[attr-defined]
 NODES: Table = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[attr-defined]
 DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
+COSIGNATURES: Table = CosignatureRow.__table__  # type: ignore[attr-defined]
 
 # Built once: building and coercing an IN clause on every call costs more than running it.
 LEAF_HASHES = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(

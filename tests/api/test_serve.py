@@ -112,7 +112,7 @@ def test_the_migration_creates_the_idempotency_table(ledger_url: str) -> None:
         store.migrate("0002")
         with store.engine.connect() as conn:
             assert not inspect(conn).has_table("api_idempotency")
-        assert store.migrate() == ("0002", "0003")
+        assert store.migrate() == ("0002", migrations.head())
         with store.engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("api_idempotency")}
         assert columns == {"caller", "key", "request_sha256", "status", "body"}
