@@ -4,6 +4,10 @@ It sets up a ledger with a small team, records the seed's example releases, walk
 through approvals, a canary, promotions, a rollback and a break-glass promotion, shows the
 policy refusing what it must, verifies everything online and offline, and then shows
 tampering and an operator's forgery being caught.
+
+With ``--witnesses FILE`` (a witnesses.yaml, docs/operations.md "Witnesses") every append of
+the story is also sent to those witnesses, and the verify section shows their cosignatures.
+Without it the demo never touches the network.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import click
 
 from cli.decision_cmds import summary_line
 from cli.demo import tamper
-from ledger.clock import FixedClock
+from cli.demo.witnessed import DemoClock, witness_findings
 from ledger.errors import InputError, LedgerError, RefusedError, VerificationError
 from ledger.scoring.input import parse_decision_text
 from ledger.tlog.checkpoint import Checkpoint
@@ -32,7 +36,9 @@ from services.keys import PERSONAL_KEY_NAME, write_key_pair, write_private_key
 from services.ledger_service import LedgerService
 from services.settings import sqlite_url
 from services.verification import verify_export_file, verify_export_meaning
+from services.witness_config import WITNESSES_FILE, WitnessConfig, load_witness_config
 from store.ledger_store import LedgerStore
+from store.witness_client import HttpWitnessTransport
 
 ORIGIN = "demo.release-ledger.example/log"
 # The demo runs on its own clock, never the calendar: it starts here and steps one second per
@@ -73,23 +79,33 @@ def _demo_random() -> Callable[[int], bytes]:
     return random
 
 
+def demo_ledger_key() -> Ed25519Signer:
+    """The demo log's checkpoint key (public label, so a witness can be set up for it)."""
+    return Ed25519Signer.generate(ORIGIN, _demo_seed(ORIGIN))
+
+
 def _step(text: str) -> None:
     click.secho(f"\n== {text}", bold=True)
 
 
 class _Demo:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, witnesses: WitnessConfig | None = None) -> None:
         self.home = home
         self.db = home / "ledger.db"
-        self.clock = FixedClock(DEMO_START, step_seconds=1)
-        self.ledger_key = Ed25519Signer.generate(ORIGIN, _demo_seed(ORIGIN))
+        self.clock = DemoClock(DEMO_START, step_seconds=1)
+        self.witnesses = witnesses
+        self.ledger_key = demo_ledger_key()
         write_private_key(home / "signing.key", self.ledger_key)
         self.keys: dict[str, Ed25519Signer] = {}
         for name in (ADMIN, *TEAM):
             self.keys[name] = Ed25519Signer.generate(PERSONAL_KEY_NAME, _demo_seed(name))
             write_key_pair(home / name, self.keys[name])
         self.store = LedgerStore.open(sqlite_url(self.db))
-        self.service = LedgerService(self.store, self.clock, self.ledger_key, random=_demo_random())
+        transport = HttpWitnessTransport() if witnesses is not None else None
+        self.service = LedgerService(
+            self.store, self.clock, self.ledger_key, _demo_random(), witnesses, transport
+        )
+        self.service.witnessing.now = self.clock.peek
         self.surprises: list[str] = []
 
     def refused(self, label: str, action: Callable[[], object]) -> None:
@@ -113,14 +129,27 @@ class _Demo:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to build the demo ledger (must be new or empty; default: a new temp dir).",
 )
-def demo(directory: Path | None) -> None:
+@click.option(
+    "--witnesses",
+    "witnesses_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A witnesses.yaml, copied into the demo's home: every append is sent to those witnesses, "
+    "which must witness the demo's log key (printed at init). Default: none, and no network.",
+)
+def demo(directory: Path | None, witnesses_file: Path | None) -> None:
     """Record the seed's example releases, govern them, verify, prove, and catch tampering."""
+    config = load_witness_config(witnesses_file) if witnesses_file is not None else None
     home = directory or Path(tempfile.mkdtemp(prefix="rledger-demo-"))
     if home.exists() and any(home.iterdir()):
         raise InputError(f"{home} is not empty; pick a new directory for the demo")
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    d = _Demo(home)
+    if witnesses_file is not None:  # before the first append, and for `rledger --home` later
+        shutil.copyfile(witnesses_file, home / WITNESSES_FILE)
+    d = _Demo(home, config)
     click.echo(f"demo clock: starts at {DEMO_START.isoformat()} and never reads the calendar")
+    if config is not None:
+        names = ", ".join(w.name for w in config.witnesses)
+        click.echo(f"witnesses: {names} (quorum {config.quorum}); every append is sent to them")
     _setup(d)
     refs = _submit(d)
     _lifecycle(d, refs)
@@ -285,7 +314,17 @@ def _verify(d: _Demo) -> None:
     offline = verify_export_file(export_path, note, d.ledger_key.verifier_key)
     verify_export_meaning(export_path)
     d.ok(f"OK offline: {offline.size} entries match the signed checkpoint and every entry was allowed")
+    if d.witnesses is not None:
+        _verify_witnessed(d, note)
     click.echo("  " + note.rstrip("\n").replace("\n", "\n  "))
+
+
+def _verify_witnessed(d: _Demo, note: str) -> None:
+    assert d.witnesses is not None
+    lines, surprises = witness_findings(d.service, d.witnesses, note)
+    for line in lines:
+        d.ok(line)
+    d.surprises.extend(surprises)
 
 
 def _tamper(d: _Demo) -> None:

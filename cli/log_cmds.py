@@ -15,13 +15,14 @@ from ledger.clock import clock_from_environment
 from ledger.errors import AlreadyInitializedError, FormatError, InputError
 from ledger.tlog.cosignature import CosignatureVerifier
 from ledger.tlog.note import Ed25519Signer
-from ledger.tlog.verify import VerifiedLog, claimed_size
+from ledger.tlog.verify import VerifiedLog, b64_root, checkpoint_size_and_root, claimed_size
 from ledger.tlog.witnessed import check_quorum
 from policies.loader import load_default_policy, load_policy_file
 from services.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
 from services.ledger_service import LedgerService
 from services.verification import verify_export_file, verify_export_meaning
 from store.ledger_store import LedgerStore
+from store.witness_client import HttpWitnessTransport
 
 
 @click.command()
@@ -79,9 +80,10 @@ def init(
     click.echo(signer.verifier_key)
 
 
-def _report(result: VerifiedLog) -> None:
-    click.echo(f"OK: {result.size} entries verified; root {result.root.hex()}")
-    click.echo(f"    {result.checkpoints_checked} signed checkpoints checked", nl=False)
+def _report(result: VerifiedLog, notes: list[str]) -> None:
+    click.echo(f"OK: {result.size} entries verified; root {b64_root(result.root)}")
+    checked = result.checkpoints_checked
+    click.echo(f"    {checked} signed checkpoint{'' if checked == 1 else 's'} checked", nl=False)
     if result.latest_checkpoint is not None:
         click.echo(f"; the latest covers {result.latest_checkpoint.size} entries", nl=False)
     click.echo("")
@@ -89,6 +91,9 @@ def _report(result: VerifiedLog) -> None:
         click.echo(
             f"    note: {result.uncovered} entries after the latest checkpoint are not yet covered by one"
         )
+    for note in notes:  # the ones given: each matched the root of the entries at its size
+        size, root = checkpoint_size_and_root(note)
+        click.echo(f"    consistent with the given checkpoint of size {size}, root {root}")
 
 
 @click.command()
@@ -100,9 +105,11 @@ def _report(result: VerifiedLog) -> None:
 )
 @click.option(
     "--checkpoint",
-    "checkpoint_file",
+    "checkpoint_files",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A signed checkpoint note to verify against (required with --export).",
+    help="A signed checkpoint note to verify against: with --export, the export's own first "
+    "(required), then any the auditor kept. Repeatable; each must match the entries' root at its size.",
 )
 @click.option("--key", "verifier_key", help="Verifier key, or a file holding it (required with --export).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: automatic).")
@@ -122,7 +129,7 @@ def _report(result: VerifiedLog) -> None:
 def verify(
     app: AppContext,
     export_file: Path | None,
-    checkpoint_file: Path | None,
+    checkpoint_files: tuple[Path, ...],
     verifier_key: str | None,
     workers: int | None,
     witness_keys: tuple[str, ...],
@@ -130,8 +137,9 @@ def verify(
 ) -> None:
     """Verify the whole ledger, or an export file offline; with witnesses, the checkpoint
     relied on must carry their cosignatures (docs/operations.md, "Witnesses")."""
-    note = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
-    witnesses = [_witness_key(value) for value in witness_keys]
+    notes = [read_checkpoint_file(path) for path in checkpoint_files]
+    note = notes[0] if notes else None
+    witnesses = [witness_key(value) for value in witness_keys]
     if quorum is not None and not witnesses and export_file is not None:
         raise click.UsageError("--quorum needs --witness keys")
     if export_file is not None:
@@ -141,8 +149,8 @@ def verify(
         found = check_quorum(note, witnesses, quorum or len(witnesses)) if witnesses else None
         total = max(1, export_file.stat().st_size // 1000) if export_file.exists() else 0
         with progress_bar(total, "verifying export") as tick:
-            result = verify_export_file(export_file, note, key, workers=workers, progress=tick)
-        _report(result)
+            result = verify_export_file(export_file, notes, key, workers=workers, progress=tick)
+        _report(result, notes)
         if found is not None:
             summary = found.summary(quorum or len(witnesses))
             click.echo(f"OK: the checkpoint (size {claimed_size(note)}) is {summary}")
@@ -152,20 +160,24 @@ def verify(
         raise click.UsageError("--key is only for --export; the database records its own key")
     service = app.service()
     with progress_bar(service.store.size(), "verifying") as tick:
-        result = service.verification.verify(
-            extra_checkpoints=[note] if note else [], workers=workers, progress=tick
-        )
+        result = service.verification.verify(extra_checkpoints=notes, workers=workers, progress=tick)
     explicit = bool(witnesses) or quorum is not None
     check = service.verification.check_witnessed(witnesses or None, quorum, require_quorum=explicit)
     if explicit and check is None:
         raise click.UsageError(f"--quorum needs --witness keys (or {app.settings.witnesses_path})")
-    _report(result)
+    # What the witnesses hold: stored cosignatures can be deleted along with the entries.
+    probes = service.verification.probe_witnesses(HttpWitnessTransport(), quorum)
+    _report(result, notes)
     if check is not None:
         click.echo(f"{'OK' if check.size is not None else 'NOTE'}: {check.summary}")
+    for probe in probes:
+        click.echo(f"    {probe.line}")
     _report_meaning(service.verification.verify_meaning())
 
 
-def _witness_key(value: str) -> CosignatureVerifier:
+def witness_key(value: str) -> CosignatureVerifier:
+    """A ``--witness`` value: a cosignature verifier key, or a file holding one (both doors:
+    ``verify`` and ``report verify``). Raises InputError naming the value."""
     text = read_text_argument(value, "witness key").strip()
     try:
         return CosignatureVerifier.parse(text)

@@ -224,21 +224,22 @@ def _trust_roots(paths: Sequence[Path]) -> list[Any]:
 _ALLOWED_AFTER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
-def _coverage_ok(name: str, status: Any) -> None:
-    """The signature covers the whole file, or only validation data (B-LT) was added after it."""
+def _coverage_ok(name: str, status: Any, certified: bool) -> None:
+    """The signature covers the whole file, or only validation data (B-LT) was added after it.
+    ``certified``: it is a certification signature (DocMDP), which names its own refusal."""
     coverage = status.coverage.name if status.coverage is not None else "UNCLEAR"
     if coverage == "ENTIRE_FILE":
         return
     level = status.modification_level
     if coverage == "ENTIRE_REVISION" and level in _ALLOWED_AFTER and status.docmdp_ok is not False:
         return
-    if status.docmdp_ok is False:
+    if certified and status.docmdp_ok is False:
         raise ReportVerificationError(
             f"PDF signature {name!r} certifies the report with no changes allowed, and it was "
             f"changed after signing ({_level(level)})"
         )
     raise ReportVerificationError(
-        f"PDF signature {name!r} does not cover the whole file: bytes were added after signing"
+        f"PDF signature {name!r} does not cover the whole file: the report was changed after signing"
         + (f" ({_level(level)})" if level is not None else "")
     )
 
@@ -289,7 +290,7 @@ def check_signatures(data: bytes, trust: Sequence[Path] = ()) -> list[SignatureC
                 raise ReportVerificationError(
                     f"PDF signature {name!r} is broken: the signed bytes were changed or it is invalid"
                 )
-            _coverage_ok(name, status)
+            _coverage_ok(name, status, sig.docmdp_level is not None)
             if roots and not status.trusted:
                 raise ReportVerificationError(f"PDF signature {name!r} is not by a trusted certificate")
             stamped, stamp_trusted = _timestamp(status)

@@ -22,8 +22,9 @@ from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.governed import row_disagreement, row_error
-from services.ports import DecisionRef, LogStore, StoredCosignature
-from services.witness_config import WitnessConfig
+from services.ports import DecisionRef, LogStore, StoredCosignature, WitnessTransport
+from services.witness_config import WitnessConfig, WitnessSite
+from services.witnessing import SIZE_CONTENT_TYPE
 
 PARALLEL_VERIFY_FROM = 200_000  # entries
 # RFC 8785 writes the kind as this exact string, so an entry without these bytes is no decision.
@@ -52,6 +53,25 @@ class WitnessCheck:
         if self.entries > self.size:
             text += f"; {self.entries - self.size} later entries are NOT yet witnessed"
         return text
+
+
+@dataclass(frozen=True)
+class WitnessProbe:
+    """What one configured witness says it holds for this log (``probe_witnesses``)."""
+
+    name: str
+    size: int | None  # the size it has cosigned; None when it could not tell us
+    ends_at: int  # the size of the database's latest checkpoint, which was sent
+    problem: str | None = None  # unreachable, refused: why ``size`` is None
+
+    @property
+    def line(self) -> str:
+        if self.size is None:
+            return f"witness {self.name}: {self.problem}"
+        if self.size == self.ends_at:
+            return f"witness {self.name}: holds size {self.size}, the database's latest checkpoint"
+        behind = f"behind the database's {self.ends_at} (not a failure)"
+        return f"witness {self.name}: holds size {self.size}, {behind}"
 
 
 class Verification:
@@ -127,6 +147,69 @@ class Verification:
             )
         return found
 
+    def probe_witnesses(self, transport: WitnessTransport, quorum: int | None = None) -> list[WitnessProbe]:
+        """Ask each configured witness what it holds for this log: the database's latest
+        checkpoint goes as an add-checkpoint request with ``old`` = its own size and no proof.
+        A witness at that size cosigns it again (200; the line is checked, not stored); any
+        other holds another size and answers 409 with it (``text/x.tlog.size``).
+
+        Raises VerificationError when a witness holds a larger size than the database's latest
+        checkpoint (entries it cosigned were removed, even with their stored cosignatures), or
+        the same size with another root (409 with our own size: history rewritten); QuorumError
+        when ``quorum`` is given and fewer witnesses answered. Unreachable ones are reported.
+        """
+        latest = self.store.latest_checkpoint()
+        if self.witnesses is None or latest is None:
+            return []
+        size, note = latest
+        body, _ = split_note(note)
+        request = f"old {size}\n\n{note}".encode()  # the stored note: the log's signature only
+        probes = [self._probe_one(site, transport, request, size, body) for site in self.witnesses.witnesses]
+        answered = [p for p in probes if p.size is not None]
+        if quorum is not None and len(answered) < quorum:
+            raise QuorumError(
+                f"only {len(answered)} of {len(probes)} witnesses answered; "
+                f"a quorum of {quorum} cannot be met: " + "; ".join(p.line for p in probes if p.size is None)
+            )
+        return probes
+
+    def _probe_one(
+        self, site: WitnessSite, transport: WitnessTransport, request: bytes, size: int, body: str
+    ) -> WitnessProbe:
+        status, content_type, text = transport.post(f"{site.url}/add-checkpoint", request)
+        if status == 200:
+            if any(_verifies(site.verifier, line, body) for line in text.splitlines()):
+                return WitnessProbe(site.name, size, size)
+            problem = "answered 200 without a valid cosignature by its configured key"
+            return WitnessProbe(site.name, None, size, problem)
+        answer = text.strip()
+        sized = content_type.startswith(SIZE_CONTENT_TYPE) and answer.isdigit() and len(answer) <= 20
+        if status == 409 and sized:
+            held = int(answer)
+            if held == size:  # our old size matched its record, so the roots differ
+                raise VerificationError(
+                    f"witness {site.name} has cosigned another checkpoint of size {size}: "
+                    "the database's history was rewritten after it was witnessed",
+                    index=size - 1,
+                )
+            if held > size and not self._caught_up(held):
+                raise VerificationError(
+                    f"witness {site.name} has cosigned size {held} but the database ends at {size}: "
+                    "entries were removed",
+                    index=size,
+                    expected=str(held),
+                    actual=str(size),
+                )
+            return WitnessProbe(site.name, held, size)
+        reason = answer.splitlines()[0][:200] if answer else ""
+        problem = f"unreachable: {reason}" if status == 0 else f"answered HTTP {status}: {reason}"
+        return WitnessProbe(site.name, None, size, problem)
+
+    def _caught_up(self, held: int) -> bool:
+        """An append running meanwhile may have had a newer checkpoint cosigned: not a truncation."""
+        latest = self.store.latest_checkpoint()
+        return latest is not None and latest[0] >= held
+
     def verify(
         self,
         extra_checkpoints: Iterable[str] = (),
@@ -187,6 +270,17 @@ def _claims(verifier: CosignatureVerifier, line: str) -> bool:
         return verifier.matches(line)
     except LedgerError:
         return False
+
+
+def _verifies(verifier: CosignatureVerifier, line: str, body: str) -> bool:
+    """Whether ``line`` is a cosignature by ``verifier`` that verifies over ``body``."""
+    try:
+        if not verifier.matches(line):
+            return False
+        verifier.verify(line, body)
+    except LedgerError:
+        return False
+    return True
 
 
 def _check_decision_row(seq: int, data: bytes, ref: DecisionRef | None) -> None:
@@ -264,19 +358,24 @@ def _check_genesis_key(path: Path, verifier_key: str) -> None:
 
 def verify_export_file(
     path: Path,
-    checkpoint_note: str,
+    checkpoint_notes: str | list[str],
     verifier_key: str,
     *,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifiedLog:
-    """Offline verification: an export file, a signed checkpoint and a verifier key; no database.
+    """Offline verification: an export file, signed checkpoints and a verifier key; no database.
+
+    Every checkpoint in ``checkpoint_notes`` (one note, or the export's own and those an
+    auditor kept) must match the root of the export's entries at its size.
 
     Raises VerificationError (the first failure), FormatError (a bad note or key) or
     InputError (the file cannot be read).
     """
+    notes = [checkpoint_notes] if isinstance(checkpoint_notes, str) else checkpoint_notes
     verifier = Verifier.parse(verifier_key)
-    Checkpoint.open(checkpoint_note, verifier)  # fail early on a bad note
+    for note in notes:
+        Checkpoint.open(note, verifier)  # fail early on a bad note
     _check_genesis_key(path, verifier_key)
     try:
         size_hint = path.stat().st_size // 1000
@@ -284,7 +383,7 @@ def verify_export_file(
             return verify_log(
                 read_export_chunks(source),
                 verifier,
-                [checkpoint_note],
+                notes,
                 origin=verifier.name,
                 workers=default_workers(size_hint) if workers is None else workers,
                 progress=progress,

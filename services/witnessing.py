@@ -140,25 +140,27 @@ class Witnessing:
         return {names[n] for n in found.verified}
 
     def _submit_one(self, site: WitnessSite, size: int, note: str) -> str | None:
-        """One witness, with at most one retry after a 409; the problem, or None on success."""
+        """One witness, retrying from the size a 409 names (other writers move the witness on
+        between our requests); the problem, or None on success."""
         try:
             old = self.store.cosigned_sizes().get(site.key_label, 0)
-            for attempt in range(2):
+            for _ in range(3):
                 if old > size:
                     return self._ahead(old)
                 status, content_type, text = self._post(site, old, size, note)
                 if status == 200:
                     return self._record(site, size, note, text)
-                if status == 409 and content_type.startswith(SIZE_CONTENT_TYPE) and attempt == 0:
-                    recorded = _size_answer(text)
-                    if recorded is None or recorded == old:
-                        return f"answered 409 with {text.strip()[:40]!r}"
-                    old = recorded
-                    continue
-                return _refusal(status, text)
+                if status != 409 or not content_type.startswith(SIZE_CONTENT_TYPE):
+                    return _refusal(status, text)
+                recorded = _size_answer(text)
+                if recorded is None:
+                    return f"answered 409 with {text.strip()[:40]!r}"
+                if recorded == old:  # it holds exactly what we claimed, yet refuses: another root
+                    return _refusal(status, text)
+                old = recorded
         except LedgerError as exc:
             return f"not witnessed: {exc}"
-        return "answered 409 twice"
+        return "kept moving on while we sent (other writers); `rledger witness sync` catches it up"
 
     def _ahead(self, recorded: int) -> str:
         """The witness holds a larger size than the checkpoint we sent: a newer append by

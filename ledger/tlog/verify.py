@@ -20,6 +20,7 @@ window of entry chunks. Work on chunks can be spread over processes.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -189,8 +190,8 @@ class LogChecker:
                 f"the root of the first {checkpoint.size} entries differs from the signed checkpoint "
                 f"of that size; an entry in [{first}, {checkpoint.size}) was altered",
                 index=first,
-                expected=checkpoint.root.hex(),
-                actual=root.hex(),
+                expected=b64_root(checkpoint.root),
+                actual=b64_root(root),
             )
         self._checked += 1
         self._latest = checkpoint
@@ -208,6 +209,12 @@ class LogChecker:
         return VerifiedLog(self._tree.size, self._tree.root(), self._checked, self._latest)
 
 
+def b64_root(root: bytes) -> str:
+    """A root hash as checkpoint notes write it (standard base64), so that messages can be
+    compared with the notes people hold (C2SP tlog-checkpoint)."""
+    return base64.b64encode(root).decode()
+
+
 def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> deque[Checkpoint]:
     by_size: dict[int, Checkpoint] = {}
     for note in notes:
@@ -223,8 +230,8 @@ def _open_checkpoints(verifier: Verifier, notes: Iterable[str], origin: str) -> 
         if seen is not None and seen.root != checkpoint.root:
             raise VerificationError(
                 f"two signed checkpoints of size {checkpoint.size} have different roots (a fork)",
-                expected=seen.root.hex(),
-                actual=checkpoint.root.hex(),
+                expected=b64_root(seen.root),
+                actual=b64_root(checkpoint.root),
             )
         by_size[checkpoint.size] = checkpoint
     return deque(by_size[size] for size in sorted(by_size))
@@ -236,6 +243,13 @@ def claimed_size(note: str) -> int | None:
         return Checkpoint.parse_body(note[: note.rfind("\n\n") + 1]).size
     except (LedgerError, ValueError):
         return None
+
+
+def checkpoint_size_and_root(note: str) -> tuple[int, str]:
+    """A checkpoint note's size and its root in base64, as the note writes it. Raises
+    FormatError for a note whose body is not a checkpoint."""
+    checkpoint = Checkpoint.parse_body(note[: note.rfind("\n\n") + 1])
+    return checkpoint.size, b64_root(checkpoint.root)
 
 
 def verify_log(

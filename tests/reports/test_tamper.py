@@ -90,6 +90,24 @@ def test_an_overlay_signed_afterwards_is_still_caught(
     assert "before it was signed" in run.err and "FreeText" in run.err, run.err
 
 
+def test_an_overlay_after_an_ordinary_signature_is_not_called_a_certification(
+    demo: Demo,
+    certificate: tuple[Path, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A report signed without --certify, then overlaid: refused, in words that fit an
+    approval signature (it never promised "no changes allowed")."""
+    from reports.pdfsign import SigningConfig, sign_pdf
+
+    cert, key = certificate
+    signed = sign_pdf(demo.reports["release"].read_bytes(), SigningConfig(cert, key))
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(overlay(signed))
+    run = demo.cli("report", "verify", changed, "--key", demo.key)
+    assert run.code == 3, run.out
+    assert "changed after signing" in run.err and "certifies" not in run.err, run.err
+
+
 @pytest.fixture(scope="module")
 def certified(demo: Demo, certificate: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
     cert, key = certificate

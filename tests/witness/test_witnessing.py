@@ -259,3 +259,33 @@ def test_a_storage_failure_after_the_commit_is_reported_not_raised(
     report = service.witnessing.last
     assert report is not None and not report.reached
     assert report.problems["a"] == "not sent: database error: disk I/O error"
+
+
+def test_a_witness_another_writer_moved_on_is_not_called_a_fork(
+    setup: tuple[LedgerService, InProcess, list[WitnessSite]],
+) -> None:
+    """Two writers at once: between our 409 and our retry, the other writer's newer
+    checkpoint reached witness a. Its second 409 names a size beyond ours, which is a newer
+    checkpoint, not "another root at the same size"."""
+    service, transport, sites = setup
+    other = LedgerService(
+        service.store, NOW, ledger_key(), witnesses=WitnessConfig(2, False, tuple(sites)), transport=transport
+    )
+    add(service, 1)
+    transport.lose_next.add(sites[0].url)  # a cosigns the next size, and we never hear of it
+    add(service, 2)
+    post, moved = transport.post, []
+
+    def racing(url: str, body: bytes) -> tuple[int, str, str]:
+        answer = post(url, body)
+        if url.startswith(sites[0].url) and answer[0] == 409 and not moved:
+            moved.append(True)
+            add(other, 4)  # the other writer appends, and its checkpoint reaches every witness
+        return answer
+
+    transport.post = racing  # type: ignore[method-assign]
+    add(service, 3)
+    report = service.witnessing.last
+    assert report is not None and moved
+    problem = report.problems["a"]
+    assert "newer checkpoint" in problem and "fork" not in problem, problem
