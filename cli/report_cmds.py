@@ -274,6 +274,18 @@ def scorecard_report(
     help="The JSON of `rledger proof consistency OLD NEW`, when a kept checkpoint's size is not "
     "one the report can prove by itself (repeatable).",
 )
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    help="A witness's cosignature verifier key, or a file holding one (repeatable): the report's "
+    "checkpoint must carry their cosignatures.",
+)
+@click.option(
+    "--quorum",
+    type=click.IntRange(min=1),
+    help="Cosignatures from this many distinct --witness keys are required (default: all given).",
+)
 def verify_report(
     pdf: Path,
     key: str,
@@ -281,13 +293,22 @@ def verify_report(
     require_signature: bool,
     kept: tuple[Path, ...],
     proofs: tuple[Path, ...],
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
 ) -> None:
-    """Check a report offline: PDF signature, embedded evidence, the figures it prints, and its
-    consistency with the checkpoints you kept."""
+    """Check a report offline: PDF signature, embedded evidence, the figures it prints, its
+    consistency with the checkpoints you kept, and its witnesses' cosignatures."""
+    from cli.log_cmds import witness_key  # the same parsing as `verify --witness`
+    from ledger.tlog.witnessed import distinct
     from reports.kept import describe, read_kept, read_proof
     from reports.verify import read_pdf_file
     from reports.verify import verify_report as verify
 
+    witnesses = distinct(witness_key(value) for value in witness_keys)
+    if quorum is not None and not witnesses:
+        raise click.UsageError("--quorum needs --witness keys")
+    if quorum is not None and quorum > len(witnesses):
+        raise click.UsageError(f"--quorum {quorum} is more than the {len(witnesses)} distinct --witness keys")
     data = read_pdf_file(pdf)
     result = verify(
         data,
@@ -296,6 +317,8 @@ def verify_report(
         require_signature=require_signature,
         kept=[read_kept(k) for k in kept],
         proofs=[read_proof(p) for p in proofs],
+        witnesses=witnesses,
+        quorum=quorum,
     )
     click.echo(f"OK: {pdf} is a verified {result.report_type} report")
     click.echo(
@@ -312,12 +335,22 @@ def verify_report(
             f"    consistent with your checkpoint {check.source} ({describe(check.size, check.root)}): "
             f"{check.how}"
         )
+    for witnessed in result.witnessed:
+        click.echo(f"    {witnessed.summary()}")
     click.echo(f"    {result.figures} figures recomputed from the entries and found in the text")
-    click.echo("    not changed after rendering: no incremental update but signing, no added annotation")
-    if not result.signatures:
+    if result.pages is not None:
         click.echo(
-            "    unsigned: no PDF signature. Nothing stops a rewrite of the whole file that adds text "
-            "beside the figures; sign reports (--sign-cert, --certify) to prevent it"
+            f"    {result.pages.pages} pages re-rendered from its evidence: "
+            "each draws what the rendering draws"
+        )
+    if result.signatures:
+        click.echo("    no incremental update after rendering but the signatures', no added annotation")
+    else:
+        click.echo(
+            "    no incremental update, no added annotation, nothing after the end of the file; "
+            "but it is unsigned: nothing says who made it, and parts outside the pages (metadata, "
+            "bookmarks, document actions) are unchecked; "
+            "sign reports (--sign-cert, --certify) to rule that out"
         )
     for sig in result.signatures:
         trusted = "trusted" if sig.trusted else "intact; trust not checked (give --trust-cert)"

@@ -215,6 +215,17 @@ def _page(
     }
 
 
+def report_html(
+    snapshot: source.Snapshot, evidence: Evidence, recomputed: Recomputed, data: bytes
+) -> tuple[str, str]:
+    """The report's title and finished HTML, from the snapshot's checkpoint, note and newest
+    entry, the evidence (``data`` is its bytes as attached) and what it recomputes to. The one
+    path generating and re-rendering (``reports.rerender``) both take."""
+    kind = evidence.report_type
+    title = _title(kind, recomputed.context)
+    return title, render_html(TEMPLATES[kind], _page(kind, title, snapshot, evidence, recomputed, data))
+
+
 def _prepare(
     service: LedgerService,
     snapshot: source.Snapshot,
@@ -233,8 +244,7 @@ def _prepare(
     recomputed = recompute(verify_evidence(unsigned, snapshot.verifier_key))
     evidence = replace(unsigned, figures=recomputed.figures)
     data = evidence.to_bytes()
-    title = _title(kind, recomputed.context)
-    html = render_html(TEMPLATES[kind], _page(kind, title, snapshot, evidence, recomputed, data))
+    title, html = report_html(snapshot, evidence, recomputed, data)
     job = PdfJob(html, data, parse_time(snapshot.as_of))
     return Prepared(kind, title, job, evidence, recomputed, _estimate_pages(kind, seqs, snapshot))
 

@@ -19,8 +19,9 @@ hold it (the pages print the evidence's SHA-256, so the digest would have to cov
 a digest stored anywhere else in an unsigned file is rewritten by whoever rewrites the pages. It
 would stop careless tools, not an attacker. What an unsigned report proves is what
 ``report verify`` recomputes: every figure from ledger-signed evidence, printed in the text.
-Someone who rewrites the whole file can still add text beside those figures; only a signature
-stops that (``--certify`` forbids even annotations), which is why verify says "unsigned" plainly.
+A page changed by a rewrite of the whole file is caught by rendering the report again from its
+evidence (``reports.rerender``); what lies outside the pages only a signature protects
+(``--certify`` forbids even annotations), which is why verify says "unsigned" plainly.
 """
 
 from __future__ import annotations

@@ -9,9 +9,14 @@
    (``reports.evidence``);
 3. the figures: recomputed from the embedded entries, they must equal the ones embedded,
    and each (label and value) and the SHA-256 of ``evidence.json`` must appear in the text
-   of the PDF;
+   of the PDF; and the report, rendered again from the evidence alone, must draw on each page
+   what the file's page draws (``reports.rerender``);
 4. every checkpoint the auditor kept (``--checkpoint``), with any consistency proofs given
-   (``--proof``): consistent with every checkpoint the report carries (``reports.kept``).
+   (``--proof``): consistent with every checkpoint the report carries (``reports.kept``);
+5. with witness keys (``--witness``, ``--quorum``): the report's checkpoint, and the earlier
+   ``--since-checkpoint`` one if it carries any signature line besides the log's, each carry
+   valid cosignature/v1 lines from at least ``quorum`` distinct given witnesses
+   (``ledger.tlog.witnessed.check_quorum``).
 """
 
 from __future__ import annotations
@@ -26,12 +31,16 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
+from ledger.errors import FormatError
+from ledger.tlog.cosignature import CosignatureVerifier, parse_signature_line
 from ledger.tlog.note import Verifier
+from ledger.tlog.witnessed import QuorumError, Witnessed, check_quorum, distinct, split_note
 from reports.errors import ReportInputError, ReportVerificationError
-from reports.evidence import ATTACHMENT_NAME, Figure, parse_evidence, verify_evidence
+from reports.evidence import ATTACHMENT_NAME, CheckedEvidence, Figure, parse_evidence, verify_evidence
 from reports.kept import ConsistencyProof, KeptCheck, KeptCheckpoint, check_kept
 from reports.kinds import recompute
 from reports.pdfsign import SignatureCheck, check_signatures
+from reports.rerender import Rerendered, compare_pages, rerender
 from reports.tamper import check_annotations, check_revisions, check_tail
 
 _SPACE = re.compile(r"\s+")
@@ -54,6 +63,25 @@ class VerifiedReport:
     earlier_checkpoint_size: int | None
     earlier_checkpoint_root: bytes | None = None
     kept: tuple[KeptCheck, ...] = ()
+    witnessed: tuple[WitnessedCheckpoint, ...] = ()
+    pages: Rerendered | None = None
+
+
+@dataclass(frozen=True)
+class WitnessedCheckpoint:
+    """A checkpoint the report relies on, and which of the given witnesses cosigned it."""
+
+    what: str  # "the report's checkpoint" or "the earlier checkpoint"
+    size: int
+    found: Witnessed
+    quorum: int
+
+    def summary(self) -> str:
+        total = len(self.found.verified) + len(self.found.missing)
+        return (
+            f"checkpoint of size {self.size}: cosigned by {len(self.found.verified)} of {total} "
+            f"witnesses (quorum {self.quorum})"
+        )
 
 
 def read_pdf_file(path: Path) -> bytes:
@@ -138,6 +166,8 @@ def verify_report(
     require_signature: bool = False,
     kept: Sequence[KeptCheckpoint] = (),
     proofs: Sequence[ConsistencyProof] = (),
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int | None = None,
 ) -> VerifiedReport:
     """Every check of the module docstring, in order; ReportVerificationError on the first
     failure (ReportInputError if ``data`` is not a PDF)."""
@@ -156,8 +186,11 @@ def verify_report(
     _compare(checked.evidence.figures, again.figures)
     digest = hashlib.sha256(raw).hexdigest()
     _in_text(again.figures, digest, _text(reader))
+    pages = compare_pages(data, rerender(checked, again, raw))
     # verify_evidence has already parsed the key
-    kept_checks = tuple(check_kept(checked, Verifier.parse(verifier_key), k, proofs) for k in kept)
+    log = Verifier.parse(verifier_key)
+    kept_checks = tuple(check_kept(checked, log, k, proofs) for k in kept)
+    witnessed = _check_witnesses(checked, log, witnesses, quorum) if witnesses else ()
     old = checked.old_checkpoint
     return VerifiedReport(
         report_type=checked.evidence.report_type,
@@ -170,4 +203,40 @@ def verify_report(
         earlier_checkpoint_size=old.size if old else None,
         earlier_checkpoint_root=old.root if old else None,
         kept=kept_checks,
+        witnessed=witnessed,
+        pages=pages,
     )
+
+
+def _cosigned(note: str, log: Verifier) -> bool:
+    """Whether a (verified) note carries a signature line other than the log's own."""
+    _, lines = split_note(note)
+    for line in lines:
+        name, raw = parse_signature_line(line)
+        if name != log.name or raw[:4] != log.key_id:
+            return True
+    return False
+
+
+def _check_witnesses(
+    checked: CheckedEvidence, log: Verifier, witnesses: Sequence[CosignatureVerifier], quorum: int | None
+) -> tuple[WitnessedCheckpoint, ...]:
+    """Step 5 of the module docstring; ReportVerificationError naming the checkpoint, how many
+    witnesses verified and which were missing when one is short of the quorum."""
+    relied = [("the report's checkpoint", checked.evidence.checkpoint, checked.checkpoint.size)]
+    consistency = checked.evidence.consistency
+    if consistency is not None and checked.old_checkpoint is not None:
+        old_note = str(consistency["old_checkpoint"])
+        if _cosigned(old_note, log):
+            relied.append(("the earlier checkpoint", old_note, checked.old_checkpoint.size))
+    needed = quorum or len(distinct(witnesses))
+    out = []
+    for what, note, size in relied:
+        try:
+            found = check_quorum(note, witnesses, needed)
+        except QuorumError as exc:
+            raise ReportVerificationError(f"{what} (size {size}): {exc}") from None
+        except FormatError as exc:  # a quorum the given keys cannot reach: the caller's input
+            raise ReportInputError(str(exc)) from None
+        out.append(WitnessedCheckpoint(what, size, found, needed))
+    return tuple(out)
