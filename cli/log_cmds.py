@@ -10,10 +10,10 @@ import click
 
 from cli.context import AppContext, ensure_private_dir, pass_app, read_checkpoint_file
 from cli.progress import progress_bar
+from cli.witness_options import witness_key, witness_options
 from governance.state import GovernanceState
 from ledger.clock import clock_from_environment
-from ledger.errors import AlreadyInitializedError, FormatError, InputError
-from ledger.tlog.cosignature import CosignatureVerifier
+from ledger.errors import AlreadyInitializedError, InputError
 from ledger.tlog.note import Ed25519Signer
 from ledger.tlog.verify import VerifiedLog, b64_root, checkpoint_size_and_root, claimed_size
 from ledger.tlog.witnessed import check_quorum
@@ -113,17 +113,9 @@ def _report(result: VerifiedLog, notes: list[str]) -> None:
 )
 @click.option("--key", "verifier_key", help="Verifier key, or a file holding it (required with --export).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes to use (default: automatic).")
-@click.option(
-    "--witness",
-    "witness_keys",
-    multiple=True,
-    help="A witness's cosignature verifier key, or a file holding one. Repeatable. "
-    "Default online: the witnesses in HOME/witnesses.yaml.",
-)
-@click.option(
-    "--quorum",
-    type=click.IntRange(min=1),
-    help="Cosignatures from this many distinct --witness keys are required (default: all given).",
+@witness_options(
+    "A witness's cosignature verifier key, or a file holding one. Repeatable. "
+    "Default online: the witnesses in HOME/witnesses.yaml."
 )
 @pass_app
 def verify(
@@ -173,16 +165,6 @@ def verify(
     for probe in probes:
         click.echo(f"    {probe.line}")
     _report_meaning(service.verification.verify_meaning())
-
-
-def witness_key(value: str) -> CosignatureVerifier:
-    """A ``--witness`` value: a cosignature verifier key, or a file holding one (both doors:
-    ``verify`` and ``report verify``). Raises InputError naming the value."""
-    text = read_text_argument(value, "witness key").strip()
-    try:
-        return CosignatureVerifier.parse(text)
-    except FormatError as exc:
-        raise InputError(f"--witness {value!r}: {exc}") from None
 
 
 def _report_meaning(state: GovernanceState) -> None:

@@ -17,6 +17,7 @@ import click
 
 from cli.context import AppContext, pass_app
 from cli.progress import progress_bar
+from cli.witness_options import witness_key, witness_options
 from ledger.errors import InputError
 from services.keys import read_text_argument
 
@@ -274,17 +275,9 @@ def scorecard_report(
     help="The JSON of `rledger proof consistency OLD NEW`, when a kept checkpoint's size is not "
     "one the report can prove by itself (repeatable).",
 )
-@click.option(
-    "--witness",
-    "witness_keys",
-    multiple=True,
-    help="A witness's cosignature verifier key, or a file holding one (repeatable): the report's "
-    "checkpoint must carry their cosignatures.",
-)
-@click.option(
-    "--quorum",
-    type=click.IntRange(min=1),
-    help="Cosignatures from this many distinct --witness keys are required (default: all given).",
+@witness_options(
+    "A witness's cosignature verifier key, or a file holding one (repeatable): the report's "
+    "checkpoint must carry their cosignatures."
 )
 def verify_report(
     pdf: Path,
@@ -298,7 +291,6 @@ def verify_report(
 ) -> None:
     """Check a report offline: PDF signature, embedded evidence, the figures it prints, its
     consistency with the checkpoints you kept, and its witnesses' cosignatures."""
-    from cli.log_cmds import witness_key  # the same parsing as `verify --witness`
     from ledger.tlog.witnessed import distinct
     from reports.kept import describe, read_kept, read_proof
     from reports.verify import read_pdf_file
