@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from cli.context import AppContext, actor_options, load_actor, pass_app
+from cli.listen import listen_url
 from ledger.clock import clock_from_environment
 from ledger.errors import InputError, StorageError
 from ledger.tlog.entry import parse_time
@@ -100,7 +101,7 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
         )
     os.environ["RLEDGER_HOME"] = str(app.settings.home)
     os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
-    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    where = listen_url(host, port)
     click.echo(
         f"serving {store.meta()['origin']} from {store.url} at {where} with {workers} "
         f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"

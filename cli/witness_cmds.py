@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from cli.context import AppContext, WitnessQuorumError, pass_app
+from cli.listen import listen_url
 from ledger.clock import clock_from_environment
 from ledger.errors import FormatError, InputError
 from ledger.tlog.cosignature import Cosigner
@@ -101,7 +102,7 @@ def serve(key_file: Path, logs: tuple[str, ...], state_file: Path, host: str, po
     os.environ[KEY_VARIABLE] = str(key_file.resolve())
     os.environ[LOGS_VARIABLE] = "\n".join(texts)
     os.environ[STATE_VARIABLE] = str(state_file.resolve())
-    where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    where = listen_url(host, port)
     click.echo(
         f"witness {cosigner.verifier.text} for {', '.join(sorted(origins))} "
         f"at {where}/add-checkpoint, state in {state_file} (Ctrl-C stops)"

@@ -33,6 +33,7 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line, write_export
 from ledger.tlog.note import Signer, Verifier
+from ledger.tlog.witnessed import with_cosignatures
 from services.ports import LogStore
 from services.setup import GENESIS_KIND
 from services.verification import verify_export_file, verify_export_meaning
@@ -130,7 +131,8 @@ def _check_whole_export(given: Checkpoint, exported: int) -> None:
 
 
 def write_backup(store: LogStore, out: Path, checkpoint_out: Path) -> BackupResult:
-    """Write the latest checkpoint and exactly the entries it covers (appends may carry on).
+    """Write the latest checkpoint, with its stored cosignature lines, and exactly the entries
+    it covers (appends may carry on).
 
     Raises LedgerError before genesis, StorageError if fewer entries are read than the
     checkpoint covers, InputError if a file cannot be written; on any failure neither file
@@ -139,7 +141,9 @@ def write_backup(store: LogStore, out: Path, checkpoint_out: Path) -> BackupResu
     latest = store.latest_checkpoint()
     if latest is None:
         raise LedgerError("the ledger has no checkpoint yet; nothing to back up")
-    size, note = latest
+    size, stored = latest
+    # The witnesses' cosignatures go with it, so `verify --export --witness` works on a backup.
+    note = with_cosignatures(stored, [row.line for row in store.cosignatures(size)])
 
     def entries(handle: BinaryIO) -> None:
         count = write_export((b for _, blobs, _ in store.entry_chunks(end=size) for b in blobs), handle)

@@ -275,3 +275,31 @@ def test_a_forked_history_is_refused_by_the_witnesses_and_never_reaches_quorum(
     assert checked.code == 0  # the fork's own entries verify; its witnessed part is the backup's
     assert f"latest witnessed checkpoint (size {restored_size})" in checked.out
     assert "2 later entries are NOT yet witnessed" in checked.out
+
+
+def test_a_backup_carries_the_cosignatures_and_verifies_to_the_quorum_offline(
+    witnessed: tuple[Ledger, list[Witness]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger, witnesses = witnessed
+    assert ledger.add_identity(capsys).code == 0
+    count, cosigned = sizes(ledger.home)
+    export = tmp_path / "backup.export"
+    assert run(capsys, "--home", ledger.home, "db", "backup", "--out", export).code == 0
+    body, lines = split_note((tmp_path / "backup.export.checkpoint").read_text())
+    assert body.splitlines()[1] == str(count)
+    assert len(lines) == 1 + len(cosigned[count]) == 4  # the log's signature and three cosignatures
+
+    offline = ["verify", "--export", export, "--checkpoint", tmp_path / "backup.export.checkpoint"]
+    offline += ["--key", tmp_path / "log.vkey"]
+    for w in witnesses:
+        offline += ["--witness", w.vkey]
+    passed = run(capsys, *offline, "--quorum", 3)
+    assert passed.code == 0, passed.err
+    assert "cosigned by 3 of 3 given witnesses (quorum 3)" in passed.out
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(ledger.home / "signing.key", restored / "signing.key")  # import re-signs with it
+    imported = run(
+        capsys, "--home", restored, "import", export, "--checkpoint", tmp_path / "backup.export.checkpoint"
+    )
+    assert imported.code == 0, imported.err
