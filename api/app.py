@@ -9,13 +9,14 @@ from fastapi import FastAPI
 
 from api import docs_ui, problems
 from api.idempotency import IdempotencyStore
+from api.limits import BodyLimit
 from api.metrics import Metrics
 from api.routes import decisions, identities, ledger_routes, ops, policies_routes, reports
 from ledger import __version__
 from ledger.clock import clock_from_environment
 from services.keys import ledger_signing_key
 from services.ledger_service import LedgerService
-from services.settings import Settings
+from services.settings import DEFAULT_MAX_BODY_BYTES, Settings, max_body_bytes
 from services.witness_config import load_witness_config
 from store.ledger_store import LedgerStore
 from store.witness_client import HttpWitnessTransport
@@ -29,7 +30,7 @@ calling: every write's body is a statement signed by its author, who must be the
 """
 
 
-def create_app(service: LedgerService) -> FastAPI:
+def create_app(service: LedgerService, max_body: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     # /docs is served from the package (api/docs_ui.py), never a CDN; ReDoc would load from one.
     app = FastAPI(
         title="Release Ledger", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None
@@ -40,6 +41,7 @@ def create_app(service: LedgerService) -> FastAPI:
     app.state.idempotency = IdempotencyStore(_sql_store(service).engine)
     app.middleware("http")(app.state.metrics.middleware)
     problems.install(app)
+    app.add_middleware(BodyLimit, limit=max_body)
     for module in (decisions, ledger_routes, policies_routes, identities, reports, ops):
         app.include_router(module.router)
     return app
@@ -68,4 +70,4 @@ def app_from_environment() -> FastAPI:
         witnesses=witnesses,
         transport=HttpWitnessTransport(),
     )
-    return create_app(service)
+    return create_app(service, max_body_bytes(os.environ))

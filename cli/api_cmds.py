@@ -18,6 +18,7 @@ from cli.listen import listen_url
 from ledger.clock import clock_from_environment
 from ledger.errors import InputError, StorageError
 from ledger.tlog.entry import parse_time
+from services.settings import max_body_bytes
 
 _DURATION = re.compile(r"^([1-9][0-9]{0,4})([hd])$")
 
@@ -91,6 +92,7 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
     from store import migrations
 
     app.service(writing=True)  # fail here, in one line, if the ledger or its key is missing
+    max_body_bytes(os.environ)  # and here if the body limit is not a number of bytes
     store = app.store()  # the database that service was opened on
     # Workers never change the schema: one that is behind fails here, once, not in every worker.
     revision = store.schema_revision()
