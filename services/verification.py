@@ -22,9 +22,10 @@ from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.governed import row_disagreement, row_error
+from services.log import TransparencyLog
 from services.ports import DecisionRef, LogStore, StoredCosignature, WitnessTransport
-from services.witness_config import WitnessConfig, WitnessSite
-from services.witnessing import SIZE_CONTENT_TYPE
+from services.witness_config import WitnessConfig
+from services.witness_probe import WitnessProbe, probe_witnesses
 
 PARALLEL_VERIFY_FROM = 200_000  # entries
 # RFC 8785 writes the kind as this exact string, so an entry without these bytes is no decision.
@@ -53,25 +54,6 @@ class WitnessCheck:
         if self.entries > self.size:
             text += f"; {self.entries - self.size} later entries are NOT yet witnessed"
         return text
-
-
-@dataclass(frozen=True)
-class WitnessProbe:
-    """What one configured witness says it holds for this log (``probe_witnesses``)."""
-
-    name: str
-    size: int | None  # the size it has cosigned; None when it could not tell us
-    ends_at: int  # the size of the database's latest checkpoint, which was sent
-    problem: str | None = None  # unreachable, refused: why ``size`` is None
-
-    @property
-    def line(self) -> str:
-        if self.size is None:
-            return f"witness {self.name}: {self.problem}"
-        if self.size == self.ends_at:
-            return f"witness {self.name}: holds size {self.size}, the database's latest checkpoint"
-        behind = f"behind the database's {self.ends_at} (not a failure)"
-        return f"witness {self.name}: holds size {self.size}, {behind}"
 
 
 class Verification:
@@ -148,67 +130,14 @@ class Verification:
         return found
 
     def probe_witnesses(self, transport: WitnessTransport, quorum: int | None = None) -> list[WitnessProbe]:
-        """Ask each configured witness what it holds for this log: the database's latest
-        checkpoint goes as an add-checkpoint request with ``old`` = its own size and no proof.
-        A witness at that size cosigns it again (200; the line is checked, not stored); any
-        other holds another size and answers 409 with it (``text/x.tlog.size``).
+        """What each configured witness holds for this log (services.witness_probe, which
+        documents the questions asked and the errors raised)."""
 
-        Raises VerificationError when a witness holds a larger size than the database's latest
-        checkpoint (entries it cosigned were removed, even with their stored cosignatures), or
-        the same size with another root (409 with our own size: history rewritten); QuorumError
-        when ``quorum`` is given and fewer witnesses answered. Unreachable ones are reported.
-        """
-        latest = self.store.latest_checkpoint()
-        if self.witnesses is None or latest is None:
-            return []
-        size, note = latest
-        body, _ = split_note(note)
-        request = f"old {size}\n\n{note}".encode()  # the stored note: the log's signature only
-        probes = [self._probe_one(site, transport, request, size, body) for site in self.witnesses.witnesses]
-        answered = [p for p in probes if p.size is not None]
-        if quorum is not None and len(answered) < quorum:
-            raise QuorumError(
-                f"only {len(answered)} of {len(probes)} witnesses answered; "
-                f"a quorum of {quorum} cannot be met: " + "; ".join(p.line for p in probes if p.size is None)
-            )
-        return probes
+        def hashes(old: int, new: int) -> list[str]:
+            proof: list[str] = TransparencyLog(self.store).consistency_proof(old, new)["hashes"]
+            return proof
 
-    def _probe_one(
-        self, site: WitnessSite, transport: WitnessTransport, request: bytes, size: int, body: str
-    ) -> WitnessProbe:
-        status, content_type, text = transport.post(f"{site.url}/add-checkpoint", request)
-        if status == 200:
-            if any(_verifies(site.verifier, line, body) for line in text.splitlines()):
-                return WitnessProbe(site.name, size, size)
-            problem = "answered 200 without a valid cosignature by its configured key"
-            return WitnessProbe(site.name, None, size, problem)
-        answer = text.strip()
-        sized = content_type.startswith(SIZE_CONTENT_TYPE) and answer.isdigit() and len(answer) <= 20
-        if status == 409 and sized:
-            held = int(answer)
-            if held == size:  # our old size matched its record, so the roots differ
-                raise VerificationError(
-                    f"witness {site.name} has cosigned another checkpoint of size {size}: "
-                    "the database's history was rewritten after it was witnessed",
-                    index=size - 1,
-                )
-            if held > size and not self._caught_up(held):
-                raise VerificationError(
-                    f"witness {site.name} has cosigned size {held} but the database ends at {size}: "
-                    "entries were removed",
-                    index=size,
-                    expected=str(held),
-                    actual=str(size),
-                )
-            return WitnessProbe(site.name, held, size)
-        reason = answer.splitlines()[0][:200] if answer else ""
-        problem = f"unreachable: {reason}" if status == 0 else f"answered HTTP {status}: {reason}"
-        return WitnessProbe(site.name, None, size, problem)
-
-    def _caught_up(self, held: int) -> bool:
-        """An append running meanwhile may have had a newer checkpoint cosigned: not a truncation."""
-        latest = self.store.latest_checkpoint()
-        return latest is not None and latest[0] >= held
+        return probe_witnesses(self.store, self.witnesses, transport, hashes, quorum)
 
     def verify(
         self,
@@ -270,17 +199,6 @@ def _claims(verifier: CosignatureVerifier, line: str) -> bool:
         return verifier.matches(line)
     except LedgerError:
         return False
-
-
-def _verifies(verifier: CosignatureVerifier, line: str, body: str) -> bool:
-    """Whether ``line`` is a cosignature by ``verifier`` that verifies over ``body``."""
-    try:
-        if not verifier.matches(line):
-            return False
-        verifier.verify(line, body)
-    except LedgerError:
-        return False
-    return True
 
 
 def _check_decision_row(seq: int, data: bytes, ref: DecisionRef | None) -> None:

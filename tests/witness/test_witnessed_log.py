@@ -271,10 +271,18 @@ def test_a_forked_history_is_refused_by_the_witnesses_and_never_reaches_quorum(
     count, cosigned = sizes(backup)
     assert count == restored_size + 2
     assert cosigned == restored_cosigned  # no witness cosigned anything of the fork
+    # Asked online, the witnesses hold the real history's size, which the fork's (longer) one
+    # does not extend: they refuse the consistency proof, and verify names the fork.
     checked = run(capsys, "--home", backup, "verify", "--witness", witnesses[0].vkey, "--quorum", 1)
-    assert checked.code == 0  # the fork's own entries verify; its witnessed part is the backup's
-    assert f"latest witnessed checkpoint (size {restored_size})" in checked.out
-    assert "2 later entries are NOT yet witnessed" in checked.out
+    assert checked.code == 3, checked.out + checked.err
+    assert f"holds size {restored_size + 1} and refused the consistency proof" in checked.err
+    assert "does not extend the one the witness cosigned (it was forked or rewritten)" in checked.err
+    # Without asking them (no configuration), the fork's stored part is still only the backup's.
+    (backup / "witnesses.yaml").unlink()
+    offline = run(capsys, "--home", backup, "verify", "--witness", witnesses[0].vkey, "--quorum", 1)
+    assert offline.code == 0, offline.err  # the fork's own entries verify; its witnessed part is the backup's
+    assert f"latest witnessed checkpoint (size {restored_size})" in offline.out
+    assert "2 later entries are NOT yet witnessed" in offline.out
 
 
 def test_a_backup_carries_the_cosignatures_and_verifies_to_the_quorum_offline(
