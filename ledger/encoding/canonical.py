@@ -65,6 +65,43 @@ def _plainly_in_value_space(value: Any) -> bool:
     return True
 
 
+_LEAVES = frozenset({str, bool, type(None)})
+
+
+def _plain_tree(value: Any) -> bool:
+    """The hot path's domain check: True only for plain dict/list trees of ASCII keys, str,
+    bool, None and safe ints. Strings are not looked at: lone surrogates, the one string
+    outside the domain, make ``orjson.dumps`` raise, and ``canonical_bytes`` names them then.
+
+    About half the time of ``_plainly_in_value_space`` on a decision entry: keys are checked
+    with one ``str.join`` per object, in C, and leaves by one set lookup of their type.
+    """
+    if type(value) is not dict and type(value) is not list:
+        return _plainly_in_value_space(value)
+    stack = [value]
+    pop, push, leaves = stack.pop, stack.append, _LEAVES
+    while stack:
+        item = pop()
+        if type(item) is dict:
+            try:
+                if not "".join(item).isascii():
+                    return False
+            except TypeError:  # a key that is not a string
+                return False
+            members = item.values()
+        else:
+            members = item
+        for member in members:
+            kind = type(member)
+            if kind in leaves:
+                continue
+            if kind is dict or kind is list:
+                push(member)
+            elif kind is not int or not -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER:
+                return False
+    return True
+
+
 def _check_value_space(value: Any, path: str) -> None:
     if value is None or isinstance(value, bool | str):
         if isinstance(value, str):
@@ -98,9 +135,17 @@ def _check_string(text: str, path: str) -> None:
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """RFC 8785 bytes of ``value``, by the fast encoder, after checking its domain."""
-    check_value_space(value)
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    """RFC 8785 bytes of ``value``, by the fast encoder, after checking its domain.
+
+    Raises OutsideValueSpaceError naming the first offending path (see check_value_space).
+    """
+    if not _plain_tree(value):
+        _check_value_space(value, "$")
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        _check_value_space(value, "$")  # names the lone surrogate orjson refused
+        raise OutsideValueSpaceError("$: the value cannot be encoded as JSON") from None
 
 
 def reference_canonical_bytes(value: Any) -> bytes:
