@@ -173,7 +173,8 @@ class LogStore(Protocol):
         """The signed checkpoint note of ``size``, if one is stored."""
         ...
 
-    def decision_rows(self) -> list[DecisionRef]:
-        """Every row of the decision lookup table, in seq order. The table is derived from
-        the entries, so callers check each row against its entry before trusting it."""
+    def decision_rows(self, start: int | None = None, end: int | None = None) -> list[DecisionRef]:
+        """The rows of the decision lookup table with ``start <= seq < end`` (None: no bound),
+        in seq order. The table is derived from the entries, so callers check each row
+        against its entry before trusting it."""
         ...

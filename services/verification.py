@@ -21,9 +21,9 @@ from ledger.tlog.exportfile import read_export_chunks, read_first_line
 from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
-from services.governed import row_disagreement, row_error
+from services.decision_rows import MEMBERS, DecisionRowCheck
 from services.log import TransparencyLog
-from services.ports import DecisionRef, LogStore, StoredCosignature, WitnessTransport
+from services.ports import LogStore, StoredCosignature, WitnessTransport
 from services.witness_config import WitnessConfig
 from services.witness_probe import WitnessProbe, probe_witnesses
 
@@ -155,6 +155,7 @@ class Verification:
         # neither verified nor mistaken for truncation or for rows added behind our back.
         count, notes = self.store.snapshot()
         covered = max((claimed_size(n) or 0 for n in notes), default=0)
+        rows = DecisionRowCheck(self.store)
         result = verify_log(
             self.store.entry_chunks(end=max(covered, 1)),
             verifier,
@@ -163,25 +164,12 @@ class Verification:
             workers=default_workers(count) if workers is None else workers,
             progress=progress,
             stored_nodes=self._stored_nodes,
+            collect=MEMBERS,
+            on_chunk=rows.chunk,
         )
         _check_all_covered(count, covered)
-        self._check_decision_rows(covered)
+        rows.rest(max(covered, 1))
         return result
-
-    def _check_decision_rows(self, end: int) -> None:
-        """The decision lookup table against the entries (just verified) below ``end``: each
-        row's seq holds that model@version's decision with that leaf hash, and every decision
-        entry has its row. Rows from ``end`` on (appends running meanwhile) are checked one by
-        one. Raises VerificationError naming the first row, or entry, that disagrees."""
-        rows: dict[int, DecisionRef] = {r.seq: r for r in self.store.decision_rows()}
-        for first, blobs, _ in self.store.entry_chunks(end=max(end, 1)):
-            for offset, data in enumerate(blobs):
-                _check_decision_row(first + offset, data, rows.pop(first + offset, None))
-        for ref in rows.values():
-            stored = self.store.entry(ref.seq) if ref.seq >= end else None
-            problem = row_disagreement(ref, None if stored is None else Entry.parse(stored))
-            if problem is not None:
-                raise row_error(ref, problem)
 
     def _stored_nodes(self, ids: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
         try:
@@ -199,22 +187,6 @@ def _claims(verifier: CosignatureVerifier, line: str) -> bool:
         return verifier.matches(line)
     except LedgerError:
         return False
-
-
-def _check_decision_row(seq: int, data: bytes, ref: DecisionRef | None) -> None:
-    """Entry ``seq`` against its lookup row (None: it has none)."""
-    if ref is None and _DECISION_BYTES not in data:
-        return
-    entry = Entry.parse(data)
-    if ref is not None:
-        problem = row_disagreement(ref, entry)
-        if problem is not None:
-            raise row_error(ref, problem)
-    elif entry.kind == DECISION_KIND:
-        named = f"{entry.payload.get('model')}@{entry.payload.get('version')}"
-        raise VerificationError(
-            f"the decision for {named} has no row in the decision lookup table", index=seq
-        )
 
 
 def _check_all_covered(count: int, covered: int) -> None:

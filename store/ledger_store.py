@@ -174,9 +174,9 @@ class LedgerStore:
     ) -> list[DecisionRef]:
         return read.decisions(self.engine, model, limit, after_seq)
 
-    def decision_rows(self) -> list[DecisionRef]:
-        """Every row of the decision lookup table, in seq order."""
-        return read.decision_rows(self.engine)
+    def decision_rows(self, start: int | None = None, end: int | None = None) -> list[DecisionRef]:
+        """The rows of the decision lookup table with ``start <= seq < end``, in seq order."""
+        return read.decision_rows(self.engine, start, end)
 
     # -- witnesses' cosignatures ------------------------------------------------------------
 

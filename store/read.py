@@ -201,11 +201,17 @@ def decisions(engine: Engine, model: str | None, limit: int, after_seq: int) -> 
     return [_decision_ref(r) for r in rows]
 
 
-def decision_rows(engine: Engine) -> list[DecisionRef]:
-    """Every row of the decision lookup table, in seq order (for verification, which trusts
-    no derived table: each row is checked against the entry it points at)."""
+def decision_rows(engine: Engine, start: int | None = None, end: int | None = None) -> list[DecisionRef]:
+    """The rows of the decision lookup table with ``start <= seq < end`` (None: unbounded), in
+    seq order (for verification, which trusts no derived table: each row is checked against
+    the entry it points at, a chunk of entries at a time)."""
+    query = select(DECISIONS).order_by(DECISIONS.c.seq)
+    if start is not None:
+        query = query.where(DECISIONS.c.seq >= start)
+    if end is not None:
+        query = query.where(DECISIONS.c.seq < end)
     with read_transaction(engine) as conn:
-        rows = conn.execute(select(DECISIONS).order_by(DECISIONS.c.seq)).all()
+        rows = conn.execute(query).all()
     return [_decision_ref(r) for r in rows]
 
 

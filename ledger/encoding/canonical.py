@@ -15,6 +15,7 @@ tests in ``tests/encoding/test_canonical.py`` prove byte equality with the refer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -80,6 +81,7 @@ def _plain_tree(value: Any) -> bool:
         return _plainly_in_value_space(value)
     stack = [value]
     pop, push, leaves = stack.pop, stack.append, _LEAVES
+    members: Iterable[Any]
     while stack:
         item = pop()
         if type(item) is dict:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -40,6 +41,10 @@ Chunk = tuple[int, list[bytes], list[bytes] | None]
 
 Problem = tuple[str, int | None, str | None, str | None]
 NodeReader = Callable[[set[NodeId]], dict[NodeId, bytes]]
+Collect = Mapping[str, tuple[str, ...]]
+"""kind -> payload members to report for every entry of that kind (ChunkResult.collected)."""
+Collected = tuple[int, bytes, tuple[Any, ...]]
+"""(seq, leaf hash, the payload members asked for, None where absent)."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +66,24 @@ class ChunkResult:
     leaves: bytes
     first_prev: str | None
     problem: Problem | None
+    collected: tuple[Collected, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Entries checked and hashed (up to the first problem, if any)."""
+        return len(self.leaves) // 32
 
 
-def check_chunk(first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes] | None) -> ChunkResult:
+def check_chunk(
+    first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes] | None, collect: Collect | None = None
+) -> ChunkResult:
     """Check entries that need nothing outside the chunk; the caller links chunks together.
 
+    With ``collect``, the payload members it names are reported for the entries of its
+    kinds, from the same parse (so a caller checking derived tables reads no entry twice).
     Returns plain data (no exception objects) so it can cross a process boundary.
     """
+    collected: list[Collected] = []
     leaves = bytearray()
     first_prev: str | None = None
     prev_leaf = ""
@@ -99,7 +115,10 @@ def check_chunk(first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes
             return _stop(first_seq, leaves, first_prev, _broken_link(position, prev_leaf, entry.prev))
         prev_leaf = leaf.hex()
         leaves += leaf
-    return ChunkResult(first_seq, bytes(leaves), first_prev, None)
+        if collect is not None and entry.kind in collect:
+            payload = entry.payload
+            collected.append((position, leaf, tuple(payload.get(name) for name in collect[entry.kind])))
+    return ChunkResult(first_seq, bytes(leaves), first_prev, None, tuple(collected))
 
 
 def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Problem) -> ChunkResult:
@@ -261,30 +280,36 @@ def verify_log(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     stored_nodes: NodeReader | None = None,
+    collect: Collect | None = None,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> VerifiedLog:
     """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem.
 
     With ``stored_nodes``, the stored perfect-subtree hashes (which proofs are built from) are
-    compared with the ones the entries give, chunk by chunk, in the same pass.
+    compared with the ones the entries give, chunk by chunk, in the same pass. ``on_chunk``
+    is called with each chunk's result once its entries have passed every check (in order),
+    with the members ``collect`` asks for (see check_chunk); whatever it raises stops the pass.
     """
     checker = LogChecker(verifier, checkpoint_notes, origin, stored_nodes)
-    for result in _check_chunks(chunks, workers):
+    for result in _check_chunks(chunks, workers, collect):
         checker.absorb(result)
+        if on_chunk is not None:
+            on_chunk(result)
         if progress is not None:
             progress(checker.size)
     return checker.finish()
 
 
-def _check_chunks(chunks: Iterable[Chunk], workers: int) -> Iterable[ChunkResult]:
+def _check_chunks(chunks: Iterable[Chunk], workers: int, collect: Collect | None) -> Iterable[ChunkResult]:
     if workers <= 1:
         for first, blobs, recorded in chunks:
-            yield check_chunk(first, blobs, recorded)
+            yield check_chunk(first, blobs, recorded, collect)
         return
     # A bounded window keeps memory flat however long the log is.
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[Future[ChunkResult]] = deque()
         for first, blobs, recorded in chunks:
-            window.append(pool.submit(check_chunk, first, blobs, recorded))
+            window.append(pool.submit(check_chunk, first, blobs, recorded, collect))
             if len(window) > workers:  # one chunk in hand per worker, plus the one being read
                 yield window.popleft().result()
         while window:

@@ -115,3 +115,57 @@ def test_a_row_missing_for_a_decision_fails_verification(url: str) -> None:
         service.verification.verify()
     assert info.value.index == ref.seq
     assert f"the decision for {CLAIMS} has no row" in str(info.value)
+
+
+_ADD = (
+    "INSERT INTO ledger_decisions (seq, model, version, leaf_hex) "
+    "VALUES ({seq}, 'claims-assistant', '3.0', :other)"
+)
+
+
+def _tamper(url: str, statement: str, **params: object) -> None:
+    store = LedgerStore.open(url)
+    try:
+        with store.engine.begin() as conn:
+            if store.dialect == "sqlite":
+                conn.execute(text("DROP TRIGGER IF EXISTS ledger_decisions_no_update"))
+            else:
+                conn.execute(text("DROP TRIGGER IF EXISTS ledger_decisions_append_only ON ledger_decisions"))
+            conn.execute(text(statement), params)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        pytest.param(
+            "UPDATE ledger_decisions SET seq = 1 WHERE seq = :seq", "points at a ", id="onto-another-kind"
+        ),
+        pytest.param(_ADD.format(seq=100000), "points at no entry", id="an-extra-row-past-the-end"),
+        pytest.param(_ADD.format(seq=-7), "points at no entry", id="an-extra-row-before-the-start"),
+        pytest.param(
+            "UPDATE ledger_decisions SET leaf_hex = :other WHERE seq = :seq",
+            "names leaf hash",
+            id="another-leaf-hash",
+        ),
+        pytest.param(
+            "UPDATE ledger_decisions SET version = '9.9' WHERE seq = :seq",
+            "points at the decision for claims-assistant@2.0",
+            id="another-version",
+        ),
+    ],
+)
+def test_any_row_that_disagrees_with_its_entry_fails_verification_naming_it(
+    url: str, change: str, named: str
+) -> None:
+    with open_service(url) as service:
+        ref = service.store.decision_by_version("claims-assistant", "2.0")
+        assert ref is not None
+    _tamper(url, change, seq=ref.seq, other="ab" * 32)
+    with open_service(url) as service, pytest.raises(VerificationError) as info:
+        service.verification.verify()
+    message = str(info.value)
+    assert "the decision lookup row for claims-assistant@" in message
+    assert named in message
+    assert "altered behind the ledger's back" in message
