@@ -16,7 +16,7 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
-from ledger.tlog.verify import Chunk
+from ledger.tlog.verify import Chunk, ChunkSource
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,10 @@ class LogStore(Protocol):
 
     def entry_chunks(self, chunk_entries: int = 4096, end: int | None = None) -> Iterator[Chunk]:
         """(position, entry bytes, recorded leaf hashes) in stored order, a chunk at a time."""
+        ...
+
+    def chunk_source(self) -> ChunkSource:
+        """The stored entries, for verification workers to read by position themselves."""
         ...
 
     def snapshot(self) -> tuple[int, list[str]]:

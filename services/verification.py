@@ -19,7 +19,7 @@ from ledger.tlog.cosignature import CosignatureVerifier
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line
 from ledger.tlog.note import Verifier
-from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
+from ledger.tlog.verify import Ranges, VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.decision_rows import MEMBERS, DecisionRowCheck
 from services.log import TransparencyLog
@@ -156,12 +156,20 @@ class Verification:
         count, notes = self.store.snapshot()
         covered = max((claimed_size(n) or 0 for n in notes), default=0)
         rows = DecisionRowCheck(self.store)
+        workers = default_workers(count) if workers is None else workers
+        # Workers read their own ranges by seq (a truncated log ends at `count`, and is named
+        # so by the checker); one process reads by position, so a moved row shows too.
+        chunks = (
+            Ranges(self.store.chunk_source(), min(count, covered))
+            if workers > 1 and covered > 0
+            else self.store.entry_chunks(end=max(covered, 1))
+        )
         result = verify_log(
-            self.store.entry_chunks(end=max(covered, 1)),
+            chunks,
             verifier,
             [*notes, *extra_checkpoints],
             origin=meta["origin"],
-            workers=default_workers(count) if workers is None else workers,
+            workers=workers,
             progress=progress,
             stored_nodes=self._stored_nodes,
             collect=MEMBERS,

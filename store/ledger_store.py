@@ -23,6 +23,7 @@ from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry,
 from store import append as appending
 from store import cosignatures as cosigning
 from store import database, read
+from store.chunk_source import SqlChunkSource
 
 
 class LedgerStore:
@@ -149,6 +150,10 @@ class LedgerStore:
         """Entries in stored order with their recorded leaf hashes, a bounded chunk at a time,
         numbered by position in the stream (not by seq)."""
         return read.entry_chunks(self.engine, chunk_entries, end)
+
+    def chunk_source(self) -> SqlChunkSource:
+        """This database's entries, for verification workers to read by position themselves."""
+        return SqlChunkSource(self.engine.url.render_as_string(hide_password=False))
 
     def snapshot(self) -> tuple[int, list[str]]:
         """(number of entries by the highest seq, every checkpoint note), read consistently."""

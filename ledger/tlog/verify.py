@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -119,6 +119,37 @@ def check_chunk(
             payload = entry.payload
             collected.append((position, leaf, tuple(payload.get(name) for name in collect[entry.kind])))
     return ChunkResult(first_seq, bytes(leaves), first_prev, None, tuple(collected))
+
+
+class ChunkSource(Protocol):
+    """Stored entries read by position, from inside a worker process (so it must pickle and
+    open its own connection there): the parent then ships no entry bytes to its workers."""
+
+    def read(self, first: int, count: int) -> tuple[list[bytes], list[bytes] | None]:
+        """The entries stored at seq ``first`` .. ``first + count - 1`` that exist, in seq
+        order, and their recorded leaf hashes (None if none are recorded)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """A stored log of ``end`` entries, read by the workers themselves, ``step`` at a time."""
+
+    source: ChunkSource
+    end: int
+    step: int = 4096
+
+
+def check_range(source: ChunkSource, first: int, count: int, collect: Collect | None = None) -> ChunkResult:
+    """check_chunk over the ``count`` entries from ``first`` that ``source`` reads. Rows missing
+    inside the range show as an entry whose seq is not its position; missing at its end, here."""
+    blobs, recorded = source.read(first, count)
+    result = check_chunk(first, blobs, recorded, collect)
+    if result.problem is None and len(blobs) < count:
+        at = first + len(blobs)
+        problem = (f"no entry where seq {at} belongs (an entry was deleted)", at, str(at), None)
+        return ChunkResult(first, result.leaves, result.first_prev, problem, result.collected)
+    return result
 
 
 def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Problem) -> ChunkResult:
@@ -272,7 +303,7 @@ def checkpoint_size_and_root(note: str) -> tuple[int, str]:
 
 
 def verify_log(
-    chunks: Iterable[Chunk],
+    chunks: Iterable[Chunk] | Ranges,
     verifier: Verifier,
     checkpoint_notes: Iterable[str],
     *,
@@ -286,7 +317,8 @@ def verify_log(
     """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem.
 
     With ``stored_nodes``, the stored perfect-subtree hashes (which proofs are built from) are
-    compared with the ones the entries give, chunk by chunk, in the same pass. ``on_chunk``
+    compared with the ones the entries give, chunk by chunk, in the same pass. Given
+    ``Ranges``, each worker reads its own chunks (check_range). ``on_chunk``
     is called with each chunk's result once its entries have passed every check (in order),
     with the members ``collect`` asks for (see check_chunk); whatever it raises stops the pass.
     """
@@ -300,7 +332,12 @@ def verify_log(
     return checker.finish()
 
 
-def _check_chunks(chunks: Iterable[Chunk], workers: int, collect: Collect | None) -> Iterable[ChunkResult]:
+def _check_chunks(
+    chunks: Iterable[Chunk] | Ranges, workers: int, collect: Collect | None
+) -> Iterable[ChunkResult]:
+    if isinstance(chunks, Ranges):
+        yield from _check_ranges(chunks, workers, collect)
+        return
     if workers <= 1:
         for first, blobs, recorded in chunks:
             yield check_chunk(first, blobs, recorded, collect)
@@ -311,6 +348,24 @@ def _check_chunks(chunks: Iterable[Chunk], workers: int, collect: Collect | None
         for first, blobs, recorded in chunks:
             window.append(pool.submit(check_chunk, first, blobs, recorded, collect))
             if len(window) > workers:  # one chunk in hand per worker, plus the one being read
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _check_ranges(ranges: Ranges, workers: int, collect: Collect | None) -> Iterable[ChunkResult]:
+    starts = range(0, ranges.end, ranges.step)
+    if workers <= 1:
+        for first in starts:
+            yield check_range(ranges.source, first, min(ranges.step, ranges.end - first), collect)
+        return
+    # Each task is a few numbers; the worker reads and checks, and sends back 32 bytes an entry.
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        window: deque[Future[ChunkResult]] = deque()
+        for first in starts:
+            count = min(ranges.step, ranges.end - first)
+            window.append(pool.submit(check_range, ranges.source, first, count, collect))
+            if len(window) > 2 * workers:  # keep every worker busy while the parent absorbs
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()

@@ -169,3 +169,14 @@ def test_any_row_that_disagrees_with_its_entry_fails_verification_naming_it(
     assert "the decision lookup row for claims-assistant@" in message
     assert named in message
     assert "altered behind the ledger's back" in message
+
+
+def test_two_workers_reading_their_own_ranges_verify_on_each_backend(url: str) -> None:
+    """Workers open their own engine on the database (store.chunk_source) and read by seq."""
+    with open_service(url) as service:
+        one, two = service.verification.verify(workers=1), service.verification.verify(workers=2)
+        assert (two.size, two.root, two.checkpoints_checked) == (one.size, one.root, one.checkpoints_checked)
+    _swap_rows(url, SUMMARIZER, CLAIMS)
+    with open_service(url) as service, pytest.raises(VerificationError) as info:
+        service.verification.verify(workers=2)
+    assert "points at the decision for" in str(info.value)

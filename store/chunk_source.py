@@ -1,0 +1,43 @@
+"""Entries read by position inside a verification worker process (ledger.tlog.verify.ChunkSource).
+
+The parent sends each worker only a range; the worker opens its own engine (one per process,
+made on first use, never inherited across a fork) and reads the rows itself, so entry bytes
+never cross a process boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from store.database import make_engine, read_transaction
+from store.schema import ENTRIES
+
+_ENGINES: dict[str, Engine] = {}  # per process: the URL -> its engine
+
+
+@dataclass(frozen=True)
+class SqlChunkSource:
+    """The ledger at ``url`` (with its password: this object stays on this machine)."""
+
+    url: str
+
+    def read(self, first: int, count: int) -> tuple[list[bytes], list[bytes] | None]:
+        """The stored entries with seq in ``[first, first + count)``, in seq order, and their
+        recorded leaf hashes. Rows that are missing are simply absent (the caller notices)."""
+        query = (
+            select(ENTRIES.c.body, ENTRIES.c.leaf_hash)
+            .where(ENTRIES.c.seq >= first, ENTRIES.c.seq < first + count)
+            .order_by(ENTRIES.c.seq)
+        )
+        with read_transaction(_engine(self.url)) as conn:
+            rows = conn.execute(query).all()
+        return [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
+
+
+def _engine(url: str) -> Engine:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = make_engine(url)
+    return engine
