@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from governance.record import DECISION_KIND
 from ledger.errors import VerificationError
+from ledger.tlog.chunks import ChunkResult, Collect
 from ledger.tlog.entry import Entry
-from ledger.tlog.verify import ChunkResult, Collect
 from services.governed import row_disagreement, row_error
 from services.ports import DecisionRef, LogStore
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.chunks import Chunk, ChunkSource
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
-from ledger.tlog.verify import Chunk, ChunkSource
 
 
 @dataclass(frozen=True)

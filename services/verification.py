@@ -15,11 +15,12 @@ from governance.state import GovernanceState
 from ledger.errors import FormatError, InputError, LedgerError, StorageError, VerificationError
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.chunks import Ranges
 from ledger.tlog.cosignature import CosignatureVerifier
 from ledger.tlog.entry import Entry
 from ledger.tlog.exportfile import read_export_chunks, read_first_line
 from ledger.tlog.note import Verifier
-from ledger.tlog.verify import Ranges, VerifiedLog, claimed_size, verify_log
+from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.decision_rows import MEMBERS, DecisionRowCheck
 from services.log import TransparencyLog
@@ -144,11 +145,15 @@ class Verification:
         extra_checkpoints: Iterable[str] = (),
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        integrity_only: bool = False,
     ) -> VerifiedLog:
         """Verify the database: every entry, every stored checkpoint and subtree hash, and any
         checkpoints given from outside (an auditor's last one, say), then every row of the
         decision lookup table against the entries (a derived table is never trusted). Raises
-        VerificationError naming the first entry, checkpoint or lookup row that fails."""
+        VerificationError naming the first entry, checkpoint or lookup row that fails.
+
+        ``integrity_only`` parses no entry: hashes, chain, subtree hashes and checkpoints only,
+        and no lookup rows (docs/formats.md, "Integrity-only verification")."""
         meta = self.store.meta()
         verifier = Verifier.parse(meta["verifier_key"])
         # One snapshot: appends running meanwhile land with their own checkpoints and are
@@ -172,11 +177,13 @@ class Verification:
             workers=workers,
             progress=progress,
             stored_nodes=self._stored_nodes,
-            collect=MEMBERS,
-            on_chunk=rows.chunk,
+            collect=None if integrity_only else MEMBERS,
+            on_chunk=None if integrity_only else rows.chunk,
+            integrity_only=integrity_only,
         )
         _check_all_covered(count, covered)
-        rows.rest(max(covered, 1))
+        if not integrity_only:
+            rows.rest(max(covered, 1))
         return result
 
     def _stored_nodes(self, ids: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
@@ -261,8 +268,10 @@ def verify_export_file(
     *,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    integrity_only: bool = False,
 ) -> VerifiedLog:
     """Offline verification: an export file, signed checkpoints and a verifier key; no database.
+    ``integrity_only`` parses no entry (see Verification.verify).
 
     Every checkpoint in ``checkpoint_notes`` (one note, or the export's own and those an
     auditor kept) must match the root of the export's entries at its size.
@@ -285,6 +294,7 @@ def verify_export_file(
                 origin=verifier.name,
                 workers=default_workers(size_hint) if workers is None else workers,
                 progress=progress,
+                integrity_only=integrity_only,
             )
     except FileNotFoundError:
         raise InputError(f"export file {path} does not exist") from None

@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 
 from ledger.errors import NotInitializedError
 from ledger.tlog.checkpoint import Checkpoint
+from ledger.tlog.chunks import Chunk
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
-from ledger.tlog.verify import Chunk
 from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StoredCosignature
 from store import append as appending
 from store import cosignatures as cosigning

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from ledger.errors import NotInitializedError, StorageError
+from ledger.tlog.chunks import Chunk
 from ledger.tlog.entry import GENESIS_PREV
 from ledger.tlog.merkle import NodeId
-from ledger.tlog.verify import Chunk
 from services.ports import DecisionRef
 from store.database import UnreachableDatabaseError, has_ledger, read_transaction, shown_url
 from store.schema import (

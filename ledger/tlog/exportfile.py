@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ledger.errors import FormatError, InputError, VerificationError
-from ledger.tlog.verify import Chunk
+from ledger.tlog.chunks import Chunk
 
 CHUNK_ENTRIES = 4096
 

@@ -15,36 +15,34 @@ and, as the Merkle tree grows leaf by leaf:
 - no checkpoint covers more entries than are present (catches truncation).
 
 Memory is O(log n): a compact range of the tree, the checkpoint list, and a bounded
-window of entry chunks. Work on chunks can be spread over processes.
+window of entry chunks. The checks of single entries are ledger.tlog.chunks'; work on
+chunks can be spread over processes.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-import orjson
-
-from ledger.errors import FormatError, LedgerError, VerificationError
+from ledger.errors import LedgerError, VerificationError
 from ledger.tlog.checkpoint import Checkpoint
-from ledger.tlog.entry import GENESIS_PREV, Entry
+from ledger.tlog.chunks import (
+    Chunk,
+    ChunkResult,
+    Collect,
+    Ranges,
+    broken_link,
+    check_chunk,
+    check_range,
+)
+from ledger.tlog.entry import GENESIS_PREV
 from ledger.tlog.merkle import CompactRange, NodeId
 from ledger.tlog.note import Verifier
 
-Chunk = tuple[int, list[bytes], list[bytes] | None]
-"""(seq of the first entry, entry bytes, recorded leaf hashes or None)."""
-
-Problem = tuple[str, int | None, str | None, str | None]
 NodeReader = Callable[[set[NodeId]], dict[NodeId, bytes]]
-Collect = Mapping[str, tuple[str, ...]]
-"""kind -> payload members to report for every entry of that kind (ChunkResult.collected)."""
-Collected = tuple[int, bytes, tuple[Any, ...]]
-"""(seq, leaf hash, the payload members asked for, None where absent)."""
 
 
 @dataclass(frozen=True)
@@ -58,112 +56,6 @@ class VerifiedLog:
     def uncovered(self) -> int:
         """Entries after the latest checkpoint (zero for a ledger that is fully checkpointed)."""
         return self.size - (self.latest_checkpoint.size if self.latest_checkpoint else 0)
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    first_seq: int
-    leaves: bytes
-    first_prev: str | None
-    problem: Problem | None
-    collected: tuple[Collected, ...] = ()
-
-    @property
-    def count(self) -> int:
-        """Entries checked and hashed (up to the first problem, if any)."""
-        return len(self.leaves) // 32
-
-
-def check_chunk(
-    first_seq: int, blobs: Sequence[bytes], recorded: Sequence[bytes] | None, collect: Collect | None = None
-) -> ChunkResult:
-    """Check entries that need nothing outside the chunk; the caller links chunks together.
-
-    With ``collect``, the payload members it names are reported for the entries of its
-    kinds, from the same parse (so a caller checking derived tables reads no entry twice).
-    Returns plain data (no exception objects) so it can cross a process boundary.
-    """
-    collected: list[Collected] = []
-    leaves = bytearray()
-    first_prev: str | None = None
-    prev_leaf = ""
-    sha256 = hashlib.sha256
-    for offset, data in enumerate(blobs):
-        position = first_seq + offset
-        try:
-            value = orjson.loads(data)
-            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
-                raise FormatError("bytes are not in canonical (RFC 8785) form")
-            entry = Entry.from_value(data, value)
-        except (orjson.JSONDecodeError, FormatError) as exc:
-            return _stop(first_seq, leaves, first_prev, (f"malformed entry: {exc}", position, None, None))
-        if entry.seq != position:
-            problem = (
-                f"seq {entry.seq} found where seq {position} belongs (an entry was deleted, "
-                "inserted or moved)"
-            )
-            return _stop(first_seq, leaves, first_prev, (problem, position, str(position), str(entry.seq)))
-        leaf = sha256(b"\x00" + data).digest()
-        if recorded is not None and recorded[offset] != leaf:
-            problem = "bytes do not hash to the recorded leaf hash (the entry was edited)"
-            return _stop(
-                first_seq, leaves, first_prev, (problem, position, recorded[offset].hex(), leaf.hex())
-            )
-        if offset == 0:
-            first_prev = entry.prev
-        elif entry.prev != prev_leaf:
-            return _stop(first_seq, leaves, first_prev, _broken_link(position, prev_leaf, entry.prev))
-        prev_leaf = leaf.hex()
-        leaves += leaf
-        if collect is not None and entry.kind in collect:
-            payload = entry.payload
-            collected.append((position, leaf, tuple(payload.get(name) for name in collect[entry.kind])))
-    return ChunkResult(first_seq, bytes(leaves), first_prev, None, tuple(collected))
-
-
-class ChunkSource(Protocol):
-    """Stored entries read by position, from inside a worker process (so it must pickle and
-    open its own connection there): the parent then ships no entry bytes to its workers."""
-
-    def read(self, first: int, count: int) -> tuple[list[bytes], list[bytes] | None]:
-        """The entries stored at seq ``first`` .. ``first + count - 1`` that exist, in seq
-        order, and their recorded leaf hashes (None if none are recorded)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Ranges:
-    """A stored log of ``end`` entries, read by the workers themselves, ``step`` at a time."""
-
-    source: ChunkSource
-    end: int
-    step: int = 4096
-
-
-def check_range(source: ChunkSource, first: int, count: int, collect: Collect | None = None) -> ChunkResult:
-    """check_chunk over the ``count`` entries from ``first`` that ``source`` reads. Rows missing
-    inside the range show as an entry whose seq is not its position; missing at its end, here."""
-    blobs, recorded = source.read(first, count)
-    result = check_chunk(first, blobs, recorded, collect)
-    if result.problem is None and len(blobs) < count:
-        at = first + len(blobs)
-        problem = (f"no entry where seq {at} belongs (an entry was deleted)", at, str(at), None)
-        return ChunkResult(first, result.leaves, result.first_prev, problem, result.collected)
-    return result
-
-
-def _stop(first_seq: int, leaves: bytearray, first_prev: str | None, problem: Problem) -> ChunkResult:
-    return ChunkResult(first_seq, bytes(leaves), first_prev, problem)
-
-
-def _broken_link(position: int, expected: str, actual: str) -> Problem:
-    if position == 0:
-        return ("the first entry's prev must be 64 zeros", 0, expected, actual)
-    problem = (
-        f"hash does not match the prev link of entry {position} "
-        f"(entry {position - 1} or {position} was altered)"
-    )
-    return (problem, position - 1, actual, expected)
 
 
 class LogChecker:
@@ -193,7 +85,7 @@ class LogChecker:
         if result.first_seq != self._tree.size:
             raise VerificationError("chunks arrived out of order", index=result.first_seq)
         if result.leaves and result.first_prev != self._last_leaf:
-            problem, index, expected, actual = _broken_link(
+            problem, index, expected, actual = broken_link(
                 result.first_seq, self._last_leaf, str(result.first_prev)
             )
             raise VerificationError(problem, index=index, expected=expected, actual=actual)
@@ -313,6 +205,7 @@ def verify_log(
     stored_nodes: NodeReader | None = None,
     collect: Collect | None = None,
     on_chunk: Callable[[ChunkResult], None] | None = None,
+    integrity_only: bool = False,
 ) -> VerifiedLog:
     """Verify a whole log streamed as chunks; raise :class:`VerificationError` at the first problem.
 
@@ -321,9 +214,10 @@ def verify_log(
     ``Ranges``, each worker reads its own chunks (check_range). ``on_chunk``
     is called with each chunk's result once its entries have passed every check (in order),
     with the members ``collect`` asks for (see check_chunk); whatever it raises stops the pass.
+    ``integrity_only`` parses no entry (see check_chunk).
     """
     checker = LogChecker(verifier, checkpoint_notes, origin, stored_nodes)
-    for result in _check_chunks(chunks, workers, collect):
+    for result in _check_chunks(chunks, workers, collect, integrity_only):
         checker.absorb(result)
         if on_chunk is not None:
             on_chunk(result)
@@ -333,38 +227,42 @@ def verify_log(
 
 
 def _check_chunks(
-    chunks: Iterable[Chunk] | Ranges, workers: int, collect: Collect | None
+    chunks: Iterable[Chunk] | Ranges, workers: int, collect: Collect | None, integrity_only: bool
 ) -> Iterable[ChunkResult]:
     if isinstance(chunks, Ranges):
-        yield from _check_ranges(chunks, workers, collect)
+        yield from _check_ranges(chunks, workers, collect, integrity_only)
         return
     if workers <= 1:
         for first, blobs, recorded in chunks:
-            yield check_chunk(first, blobs, recorded, collect)
+            yield check_chunk(first, blobs, recorded, collect, integrity_only)
         return
     # A bounded window keeps memory flat however long the log is.
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[Future[ChunkResult]] = deque()
         for first, blobs, recorded in chunks:
-            window.append(pool.submit(check_chunk, first, blobs, recorded, collect))
+            window.append(pool.submit(check_chunk, first, blobs, recorded, collect, integrity_only))
             if len(window) > workers:  # one chunk in hand per worker, plus the one being read
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
 
 
-def _check_ranges(ranges: Ranges, workers: int, collect: Collect | None) -> Iterable[ChunkResult]:
+def _check_ranges(
+    ranges: Ranges, workers: int, collect: Collect | None, integrity_only: bool
+) -> Iterable[ChunkResult]:
     starts = range(0, ranges.end, ranges.step)
     if workers <= 1:
         for first in starts:
-            yield check_range(ranges.source, first, min(ranges.step, ranges.end - first), collect)
+            yield check_range(
+                ranges.source, first, min(ranges.step, ranges.end - first), collect, integrity_only
+            )
         return
     # Each task is a few numbers; the worker reads and checks, and sends back 32 bytes an entry.
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window: deque[Future[ChunkResult]] = deque()
         for first in starts:
             count = min(ranges.step, ranges.end - first)
-            window.append(pool.submit(check_range, ranges.source, first, count, collect))
+            window.append(pool.submit(check_range, ranges.source, first, count, collect, integrity_only))
             if len(window) > 2 * workers:  # keep every worker busy while the parent absorbs
                 yield window.popleft().result()
         while window:

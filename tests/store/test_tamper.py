@@ -608,3 +608,27 @@ def test_entry_chunks_of_an_untouched_ledger(home: Path) -> None:
         assert list(store.entry_chunks(chunk_entries=5, end=0)) == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("tampering", TAMPERINGS, ids=lambda t: t.name)
+def test_integrity_only_verify_names_the_same_entry(
+    home: Path, tampering: Tampering, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rledger verify --integrity-only` parses no entry, yet every tampering of the bytes, their
+    order, their number or the checkpoints fails it at the same entry as the full pass."""
+    tampering.apply(home / "ledger.db")
+    code = main(["--home", str(home), "verify", "--integrity-only"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_VERIFICATION_FAILED, (out, err)
+    assert f"entry {tampering.index}:" in err
+    assert "OK" not in out
+
+
+def test_integrity_only_verify_passes_and_says_what_it_did_not_check(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--home", str(home), "verify", "--integrity-only"]) == 0
+    out, _ = capsys.readouterr()
+    assert f"OK: {SIZE} entries verified" in out
+    assert "NOTE: integrity only: no entry was parsed" in out
+    assert "every entry was allowed" not in out

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from ledger.errors import LedgerError
-from ledger.tlog.verify import Chunk, Ranges, verify_log
+from ledger.tlog.chunks import Chunk, Ranges
+from ledger.tlog.verify import verify_log
 from tests.tlog.test_export_mutations import ORIGIN, VERIFIER, build, lines_of
 
 STEP = 3  # entries a range: small, so that deletions land on range ends and inside ranges
