@@ -101,9 +101,9 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
             f"the ledger schema in {store.url} is at {revision or 'none'}, this rledger needs "
             f"{migrations.head()}: run `rledger db upgrade` first"
         )
+    where = listen_url(host, port)  # before the environment is handed on: a refusal changes nothing
     os.environ["RLEDGER_HOME"] = str(app.settings.home)
     os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
-    where = listen_url(host, port)
     click.echo(
         f"serving {store.meta()['origin']} from {store.url} at {where} with {workers} "
         f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"

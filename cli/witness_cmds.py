@@ -99,10 +99,10 @@ def serve(key_file: Path, logs: tuple[str, ...], state_file: Path, host: str, po
         raise InputError(f"--log: {exc}") from None
     clock_from_environment(os.environ)  # a bad RLEDGER_CLOCK fails here, in one line
     WitnessState(state_file)  # create it, or fail here if it cannot be opened
+    where = listen_url(host, port)  # before the environment is handed on: a refusal changes nothing
     os.environ[KEY_VARIABLE] = str(key_file.resolve())
     os.environ[LOGS_VARIABLE] = "\n".join(texts)
     os.environ[STATE_VARIABLE] = str(state_file.resolve())
-    where = listen_url(host, port)
     click.echo(
         f"witness {cosigner.verifier.text} for {', '.join(sorted(origins))} "
         f"at {where}/add-checkpoint, state in {state_file} (Ctrl-C stops)"

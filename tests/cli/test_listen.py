@@ -3,6 +3,7 @@ line naming it, before printing a banner that says they are listening."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ def test_the_api_server_on_a_port_in_use_names_it_and_prints_no_banner(
     assert result.code == 1
     assert f"cannot listen on 127.0.0.1 port {taken_port}: address already in use" in result.err
     assert "serving" not in result.out
+    assert not {"RLEDGER_HOME", "RLEDGER_DATABASE_URL"} & set(os.environ)  # nothing handed on
 
 
 def test_the_witness_server_on_a_port_in_use_names_it_and_prints_no_banner(
@@ -41,6 +43,7 @@ def test_the_witness_server_on_a_port_in_use_names_it_and_prints_no_banner(
     assert result.code == 1
     assert f"cannot listen on 127.0.0.1 port {taken_port}: address already in use" in result.err
     assert "add-checkpoint" not in result.out
+    assert not [name for name in os.environ if name.startswith("RLEDGER_WITNESS")]
 
 
 def test_an_address_that_is_not_this_machines_is_named(
