@@ -87,6 +87,7 @@ STATUS_BY_ERROR: dict[type[Exception], tuple[int, str]] = {
     MalformedError: (400, "Malformed request body"),
     e.DecisionInputError: (422, "Invalid decision"),
     e.DuplicateDecisionError: (409, "Decision already recorded"),
+    e.BatchError: (422, "Invalid batch"),
     e.NotFoundError: (404, "Not found"),
     e.AmbiguousIdError: (409, "Ambiguous identifier"),
     e.RefusedError: (403, "Refused by the ledger's rules"),
@@ -130,6 +131,11 @@ async def _ledger(_: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, e.DecisionInputError):
         extra["errors"] = [{"field": exc.field, "message": exc.problem}]
+    if isinstance(exc, e.BatchError):
+        # One line of detail, and each refused item in ``errors`` under its index (items[3]...).
+        extra["errors"] = [_batch_problem(where, error) for where, error in exc.problems]
+        lines = "; ".join(f"{where}: {error}" for where, error in exc.problems)
+        return problem(status, title, f"{exc.summary}: {lines}", **extra)
     if isinstance(exc, ReadError):
         if exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.problem}]
@@ -142,6 +148,13 @@ async def _ledger(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, e.VerificationError) and exc.index is not None:
         extra["index"] = exc.index
     return problem(status, title, str(exc), **extra)
+
+
+def _batch_problem(where: str, error: e.LedgerError) -> dict[str, str]:
+    """A refused batch item as a field problem: ``items[3].scores.cost`` when a field is named."""
+    if isinstance(error, e.DecisionInputError | ReadError) and error.field:
+        return {"field": f"{where}.{error.field}", "message": error.problem}
+    return {"field": where, "message": str(error)}
 
 
 async def _api(_: Request, exc: Exception) -> JSONResponse:

@@ -62,6 +62,23 @@ class DecisionSubmission(DecisionRequest):
     signature: str = Field(description=SIGNATURE_HELP)
 
 
+MAX_BATCH = 500  # decisions per POST /v1/decisions/batch: one transaction, bounded time and memory
+
+
+class DecisionBatch(Strict):
+    """Many decisions recorded in one transaction: all of them, or none."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [{**DECISION_EXAMPLE, "signature": SIGNATURE_EXAMPLE}]}]}
+    )
+
+    items: list[DecisionSubmission] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} decisions, each signed by its requester, who must be the caller",
+    )
+
+
 class RecordedEntry(BaseModel):
     seq: int
     hash: str
@@ -86,6 +103,12 @@ class DecisionSummary(BaseModel):
     tier: str
     phase: str
     verdict: str = Field(description=VERDICT_HELP)
+
+
+class DecisionBatchResult(BaseModel):
+    """The recorded decisions, in the order they were sent."""
+
+    items: list[DecisionSummary]
 
 
 class DecisionList(BaseModel):

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,7 +18,9 @@ from services.ledger_service import LedgerService
 from services.settings import Settings
 from services.witness_config import WitnessConfig, load_witness_config
 from store.ledger_store import LedgerStore
-from store.witness_client import HttpWitnessTransport
+
+if TYPE_CHECKING:
+    from services.ports import WitnessTransport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,7 +58,7 @@ class AppContext:
             clock_from_environment(os.environ),
             self.signer() if writing else None,
             witnesses=self.witnesses(),
-            transport=HttpWitnessTransport() if writing else None,
+            transport=_http_transport() if writing else None,
         )
         self._service = service
         return service
@@ -83,6 +85,13 @@ class AppContext:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def _http_transport() -> WitnessTransport:
+    """The witnesses' HTTP transport, imported only by writes: httpx costs a read ~80 ms."""
+    from store.witness_client import HttpWitnessTransport
+
+    return HttpWitnessTransport()
 
 
 class WitnessQuorumError(click.ClickException):

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from cli import submit_batch
 from cli.context import Actor, AppContext, actor_options, load_actor, pass_app
 from cli.remote_statements import ServerLink, connected, recorded_line, server_options
 from governance.record import DECISION_KIND
@@ -43,25 +44,41 @@ def decision_tier(recorded: RecordedDecision) -> str:
 
 
 @decision.command("submit")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--idempotency-key",
     help="With --server: the server remembers the answer to this key, so a retry (a CI job run "
-    "again, say) gets the first answer and records nothing new.",
+    "again, say) gets the first answer and records nothing new (one file only).",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Many files: record each on its own, print one result line each, and exit 1 if any "
+    "failed (default: all in one transaction, or none).",
 )
 @server_options
 @actor_options
 @pass_app
 def submit(
     app: AppContext,
-    file: Path,
+    files: tuple[Path, ...],
     idempotency_key: str | None,
+    keep_going: bool,
     remote: ServerLink | None,
     actor_name: str | None,
     key_file: Path | None,
 ) -> None:
-    """Validate, score, sign and record a decision file (YAML or JSON) as its requester."""
-    data = load_decision_file(file)
+    """Validate, score, sign and record decision files (YAML or JSON) as their requester.
+
+    FILES is one decision file, or many, directories (their *.yaml, *.yml and *.json files,
+    sorted) and JSON Lines files (.jsonl, one decision per line). Every decision is checked
+    before any is recorded; then all are recorded in one transaction, or none (each refusal
+    names its file or line). With --keep-going, each is recorded on its own.
+    """
+    if submit_batch.is_batch(files):
+        _submit_many(app, files, idempotency_key, keep_going, remote, load_actor(actor_name, key_file))
+        return
+    data = load_decision_file(files[0])
     actor = load_actor(actor_name, key_file)
     if remote is not None:
         _submit_remote(remote, actor, data, idempotency_key)
@@ -75,6 +92,23 @@ def submit(
     click.echo(summary_line(recorded))
     for reason in recorded.assessment["band_reasons"]:
         click.echo(f"  - {reason}")
+
+
+def _submit_many(
+    app: AppContext,
+    files: tuple[Path, ...],
+    idempotency_key: str | None,
+    keep_going: bool,
+    remote: ServerLink | None,
+    actor: Actor,
+) -> None:
+    if idempotency_key is not None:
+        raise click.UsageError("--idempotency-key is for one file with --server")
+    items = submit_batch.read_batch(files)
+    if remote is not None:
+        submit_batch.submit_remote(app, remote, actor, items, keep_going)
+    else:
+        submit_batch.submit_local(app, actor, items, keep_going, summary_line)
 
 
 def _submit_remote(

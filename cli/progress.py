@@ -9,9 +9,15 @@ from contextlib import contextmanager
 import click
 
 
+def shows_progress(total: int) -> bool:
+    """Whether :func:`progress_bar` draws a bar for ``total`` steps (only on a terminal)."""
+    return sys.stderr.isatty() and total > 0
+
+
 @contextmanager
 def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    if not sys.stderr.isatty() or total <= 0:
+    """A bar on stderr when it is a terminal; yields ``update(done)`` (steps done so far)."""
+    if not shows_progress(total):
         yield lambda _done: None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:

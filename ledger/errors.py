@@ -3,7 +3,8 @@
     LedgerError
     ├── InputError                 bad input from a user or a file; names the problem
     │   ├── DecisionInputError     a decision file that fails validation (names the field)
-    │   └── DuplicateDecisionError model@version already recorded
+    │   ├── DuplicateDecisionError model@version already recorded
+    │   └── BatchError             items of a batch refused before anything was written
     ├── NotFoundError              no such decision, entry, checkpoint or file
     │   └── AmbiguousIdError       a hash prefix that matches more than one decision
     ├── RefusedError               the policy, a role or the decision's state forbids this action
@@ -43,6 +44,22 @@ class DuplicateDecisionError(InputError):
         self.model = model
         self.version = version
         super().__init__(f"a decision for {model}@{version} is already recorded")
+
+
+class BatchError(InputError):
+    """Items of a batch were refused, so none of the batch was written.
+
+    ``problems`` is a list of ``(where, error)`` in batch order: ``where`` names the item (a
+    file, ``FILE line N`` of a JSON Lines file, ``items[3]`` of an API request) and ``error``
+    is the LedgerError that item raised. ``total`` is the batch's size. The message is one
+    summary line, then one line per problem.
+    """
+
+    def __init__(self, problems: list[tuple[str, LedgerError]], total: int) -> None:
+        self.problems = problems
+        self.total = total
+        self.summary = f"{len(problems)} of {total} decisions refused; nothing was recorded"
+        super().__init__("\n".join([self.summary, *(f"  {where}: {error}" for where, error in problems)]))
 
 
 class NotFoundError(LedgerError):

@@ -13,6 +13,8 @@ from api.deps import SUBMITTERS, Caller, CallerDep, ServiceDep
 from api.idempotency import ExactBody, request_digest
 from api.problems import Forbidden, error_responses
 from api.schemas import (
+    DecisionBatch,
+    DecisionBatchResult,
     DecisionDetail,
     DecisionList,
     DecisionStatus,
@@ -32,6 +34,7 @@ from governance.state import DecisionState
 from governance.verdict import release_verdict
 from ledger.errors import DuplicateDecisionError, InputError
 from ledger.tlog.entry import Entry, format_time
+from services.decisions import BatchItem
 from services.ledger_service import LedgerService
 
 router = APIRouter(
@@ -102,6 +105,31 @@ def submit(
     if key:
         replies.remember(caller.name, key, digest, 201, answer)
     return JSONResponse(answer, status_code=201)
+
+
+@router.post(
+    "/batch",
+    status_code=201,
+    response_model=DecisionBatchResult,
+    summary="Submit many decisions in one transaction",
+)
+def submit_batch(body: DecisionBatch, service: ServiceDep, caller: CallerDep) -> Any:
+    """Validate, score and record up to 500 decisions (``items``) in one append: all of them or
+    none. Each carries its requester's ``signature``, and each ``requested_by`` must be the
+    caller. A refusal names every refused item by its index (``items[3]``) in ``errors``, and
+    nothing is recorded; more than 500 items is a 422 before any is checked."""
+    caller.require(*SUBMITTERS)
+    for index, item in enumerate(body.items):
+        if item.requested_by != caller.name:
+            raise Forbidden(f"items[{index}] is {item.requested_by}'s decision; you are {caller.name}")
+    items = [
+        BatchItem(f"items[{i}]", item.model_dump(exclude={"signature"}, exclude_none=True), item.signature)
+        for i, item in enumerate(body.items)
+    ]
+    recorded = service.decisions.submit_many(items, caller.name, None)
+    state = service.state()
+    answer = DecisionBatchResult(items=[_summary(state.decision(r.ref.leaf_hex)) for r in recorded])
+    return JSONResponse(answer.model_dump(), status_code=201)
 
 
 @router.get("", response_model=DecisionList, summary="List decisions")
