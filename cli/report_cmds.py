@@ -322,6 +322,14 @@ def verify_report(
             "    consistent with the earlier checkpoint of "
             f"{describe(result.earlier_checkpoint_size, result.earlier_checkpoint_root)}"
         )
+    if result.completeness is not None:
+        click.echo(f"    {result.completeness.summary()}")
+    if result.ledger_verification is not None:
+        v = result.ledger_verification
+        click.echo(
+            f"    its whole-ledger verification ({v['entries']} entries, {v['checkpoints_checked']} "
+            "checkpoints) names the checkpoint's size and root"
+        )
     for check in result.kept:
         click.echo(
             f"    consistent with your checkpoint {check.source} ({describe(check.size, check.root)}): "
@@ -335,13 +343,19 @@ def verify_report(
             f"    {result.pages.pages} pages re-rendered from its evidence: "
             "each draws what the rendering draws"
         )
+        links = (
+            f"{result.links} links, each where the rendering puts it and going where it goes"
+            if result.links
+            else "no links, as rendered"
+        )
+        click.echo(f"    {links}; no action that runs anything")
     if result.signatures:
         click.echo("    no incremental update after rendering but the signatures', no added annotation")
     else:
         click.echo(
             "    no incremental update, no added annotation, nothing after the end of the file; "
             "but it is unsigned: nothing says who made it, and parts outside the pages (metadata, "
-            "bookmarks, document actions) are unchecked; "
+            "bookmark titles and targets) are unchecked; "
             "sign reports (--sign-cert, --certify) to rule that out"
         )
     for sig in result.signatures:

@@ -3,7 +3,7 @@
 Format (UTF-8 JSON, keys sorted, two-space indent; every hash and entry in standard base64)::
 
     {
-      "format": "release-ledger/report-evidence/1",
+      "format": "release-ledger/report-evidence/2",             # or .../1 (older reports)
       "report": {"type": "release" | "audit" | "scorecard", "params": {...}},
       "origin": "<log origin>",
       "verifier_key": "<C2SP verifier key of the log>",
@@ -13,7 +13,9 @@ Format (UTF-8 JSON, keys sorted, two-space indent; every hash and entry in stand
                             "hashes": ["<b64>", ...]}, ...],          # one per entry, same order
       "consistency": null | {"old_checkpoint": "<note>", "old_size": n, "new_size": N,
                               "hashes": ["<b64>", ...]},
-      "ledger_verification": null | {"entries": N, "root_hex": "...", "checkpoints_checked": k},
+      "ledger_verification": null | {"entries": N, "root_hex": "...", "checkpoints_checked": k,
+                                     "decisions_rechecked": d, "approvals_rechecked": a},
+      "range": null | {"first": a, "end": N},      # format 2 only: seqs a..N-1 all embedded
       "figures": [{"name": "...", "label": "...", "value": "..."}, ...]
     }
 
@@ -22,6 +24,8 @@ reader supplies (and that the evidence names the same key), that every entry par
 canonical entry whose seq is its proof's leaf index, every inclusion proof against the
 checkpoint's root, the hash chain between consecutive entries, the genesis entry's key if
 it is present, and the consistency proof from an earlier checkpoint if there is one.
+What the entries prove complete (``range``) and the ``ledger_verification`` block are checked
+by ``reports.completeness``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ from ledger.tlog.entry import GENESIS_PREV, Entry
 from ledger.tlog.note import Verifier
 from reports.errors import ReportVerificationError
 
-FORMAT = "release-ledger/report-evidence/1"
+FORMAT_1 = "release-ledger/report-evidence/1"  # no "range": completeness not proven
+FORMAT = "release-ledger/report-evidence/2"
+FORMATS = (FORMAT_1, FORMAT)
 ATTACHMENT_NAME = "evidence.json"
 
 
@@ -68,10 +74,15 @@ class Evidence:
     consistency: dict[str, Any] | None = None
     ledger_verification: dict[str, Any] | None = None
     figures: list[Figure] = field(default_factory=list)
+    entry_range: dict[str, Any] | None = None
+    format: str = FORMAT
 
     def to_json(self) -> dict[str, Any]:
+        # Format 1 evidence is written back exactly as it was read: without "range".
+        extra = {"range": self.entry_range} if self.format != FORMAT_1 else {}
         return {
-            "format": FORMAT,
+            **extra,
+            "format": self.format,
             "report": {"type": self.report_type, "params": self.params},
             "origin": self.origin,
             "verifier_key": self.verifier_key,
@@ -112,8 +123,8 @@ def parse_evidence(raw: bytes) -> Evidence:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _fail(f"not JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _fail(f"not {FORMAT} evidence")
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
+        raise _fail(f"not {' or '.join(FORMATS)} evidence")
     report = _member(data, "report", dict)
     figures = []
     for item in _member(data, "figures", list):
@@ -124,6 +135,11 @@ def parse_evidence(raw: bytes) -> Evidence:
         figures.append(Figure(item["name"], item["label"], item["value"]))
     consistency = data.get("consistency")
     verification = data.get("ledger_verification")
+    if verification is not None and not isinstance(verification, dict):
+        raise _fail("member 'ledger_verification' is not an object")
+    entry_range = data.get("range")
+    if entry_range is not None and not isinstance(entry_range, dict):
+        raise _fail("member 'range' is not an object")
     return Evidence(
         report_type=_member(report, "type", str),
         params=_member(report, "params", dict),
@@ -135,6 +151,8 @@ def parse_evidence(raw: bytes) -> Evidence:
         consistency=consistency if isinstance(consistency, dict) else None,
         ledger_verification=verification if isinstance(verification, dict) else None,
         figures=figures,
+        entry_range=entry_range,
+        format=str(data["format"]),
     )
 
 

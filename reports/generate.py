@@ -19,6 +19,7 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import parse_time
 from ledger.tlog.merkle import CompactRange
 from reports import audit, charts, fmt, release, scorecard, select, source
+from reports.completeness import check_completeness, check_ledger_verification
 from reports.contract import ContractTerms
 from reports.errors import ReportInputError
 from reports.evidence import Evidence, verify_evidence
@@ -172,6 +173,7 @@ def _unsigned_evidence(
     proofs: list[dict[str, Any]],
     consistency: dict[str, Any] | None,
     verification: dict[str, Any] | None,
+    entry_range: dict[str, Any] | None,
 ) -> Evidence:
     """The evidence for ``seqs`` before its figures are recomputed and added."""
     return Evidence(
@@ -184,6 +186,7 @@ def _unsigned_evidence(
         inclusion_proofs=proofs,
         consistency=consistency,
         ledger_verification=verification,
+        entry_range=entry_range,
     )
 
 
@@ -236,17 +239,31 @@ def _prepare(
     *,
     consistency: dict[str, Any] | None = None,
     verification: dict[str, Any] | None = None,
+    first: int | None = None,
 ) -> Prepared:
-    # Every report also proves the genesis entry (seq 0) and the newest entry its checkpoint covers.
+    # Every report also proves the genesis entry (seq 0) and the newest entry its checkpoint covers;
+    # with ``first``, every entry from it on (``_ranged`` chose them).
     seqs = sorted({*seqs, 0, snapshot.size - 1})
+    entry_range = None if first is None else {"first": first, "end": snapshot.size}
     proofs = source.inclusion_proofs(service, snapshot, seqs, update)
-    unsigned = _unsigned_evidence(snapshot, kind, params, seqs, proofs, consistency, verification)
-    recomputed = recompute(verify_evidence(unsigned, snapshot.verifier_key))
+    unsigned = _unsigned_evidence(
+        snapshot, kind, params, seqs, proofs, consistency, verification, entry_range
+    )
+    checked = verify_evidence(unsigned, snapshot.verifier_key)
+    recomputed = recompute(checked)
+    # Checked as a verifier will, so that a report which would not verify is never written.
+    check_ledger_verification(checked, recomputed, check_completeness(checked))
     evidence = replace(unsigned, figures=recomputed.figures)
     data = evidence.to_bytes()
     title, html = report_html(snapshot, evidence, recomputed, data)
     job = PdfJob(html, data, parse_time(snapshot.as_of))
     return Prepared(kind, title, job, evidence, recomputed, _estimate_pages(kind, seqs, snapshot))
+
+
+def _ranged(seqs: list[int], first: int, size: int) -> list[int]:
+    """``seqs`` with every seq from ``first`` to ``size - 1`` and the one before ``first``: what
+    ``reports.completeness`` requires of a release or audit report's evidence."""
+    return sorted({*seqs, *range(max(first - 1, 0), size)})
 
 
 def prepare_release(
@@ -257,9 +274,11 @@ def prepare_release(
     if ref.seq >= snapshot.size:
         raise NotFoundError(f"{decision_id} is not yet covered by a signed checkpoint")
     index = select.Index.build(snapshot.entries)
-    seqs = select.release_entries(index, ref.leaf_hex)
+    seqs = _ranged(select.release_entries(index, ref.leaf_hex), ref.seq, snapshot.size)
     with (progress or _no_progress)(len(seqs), "proving entries") as update:
-        return _prepare(service, snapshot, release.REPORT_TYPE, {"decision": ref.leaf_hex}, seqs, update)
+        return _prepare(
+            service, snapshot, release.REPORT_TYPE, {"decision": ref.leaf_hex}, seqs, update, first=ref.seq
+        )
 
 
 def prepare_scorecard(
@@ -314,19 +333,6 @@ def _earlier_checkpoint(service: LedgerService, note: str, snapshot: source.Snap
     return old
 
 
-def ledger_verification(service: LedgerService) -> dict[str, Any]:
-    """Verify the whole ledger (entries, chain, tree, checkpoints, then every rule) and summarise."""
-    result = service.verification.verify()
-    state = service.verification.verify_meaning()
-    return {
-        "entries": result.size,
-        "root_hex": result.root.hex(),
-        "checkpoints_checked": result.checkpoints_checked,
-        "decisions_rechecked": len(state.decisions),
-        "approvals_rechecked": sum(len(d.approvals) for d in state.decisions.values()),
-    }
-
-
 def prepare_audit(
     service: LedgerService,
     period: Period,
@@ -334,7 +340,7 @@ def prepare_audit(
     since_checkpoint: str | None = None,
     progress: ProgressFactory | None = None,
 ) -> Prepared:
-    snapshot = source.take_snapshot(service)
+    snapshot, verification = source.verified_snapshot(service)
     consistency = None
     if since_checkpoint is not None:
         old = _earlier_checkpoint(service, since_checkpoint, snapshot)
@@ -344,9 +350,9 @@ def prepare_audit(
             "new_size": snapshot.size,
             "hashes": source.consistency_proof(service, old.size, snapshot.size),
         }
-    verification = ledger_verification(service)
     index = select.Index.build(snapshot.entries)
-    seqs = select.audit_entries(index, period.start, period.end, model)
+    first = next((e.seq for e in snapshot.entries if parse_time(e.time) >= period.start), snapshot.size)
+    seqs = _ranged(select.audit_entries(index, period.start, period.end, model), first, snapshot.size)
     params: dict[str, Any] = {"from": period.start_text, "to": period.end_text, "model": model}
     with (progress or _no_progress)(len(seqs), "proving entries") as update:
         return _prepare(
@@ -358,6 +364,7 @@ def prepare_audit(
             update,
             consistency=consistency,
             verification=verification,
+            first=first,
         )
 
 

@@ -13,7 +13,8 @@ rendering did not, e.g. a white box over a figure.
 What is compared, per page, is its content as drawn: the decoded content streams, and the page
 dictionary with its resources (fonts, images, forms), streams decoded, object numbers ignored;
 so a rewrite that only recompresses or renumbers objects passes. Left out: ``/Parent``, and
-``/Annots`` (checked by ``reports.tamper``: links only, and the signature widget when signed).
+``/Annots`` (checked by ``reports.tamper``: links only, and the signature widget when signed;
+and by ``reports.annotations``: the same links as the rendering's, and no actions).
 A signed report is compared the same way: signing (an incremental update) adds the signature
 widget to page 1's ``/Annots`` and touches no content, so its pages still equal the rendering.
 
@@ -114,7 +115,7 @@ def compare_pages(data: bytes, rendered: bytes) -> Rerendered:
         if len(theirs.pages) != len(mine.pages):
             raise ReportVerificationError(
                 f"the PDF has {len(theirs.pages)} pages but its evidence renders to {len(mine.pages)}: "
-                f"it was changed after rendering{_made_by(theirs)}",
+                f"it was changed after rendering{made_by_hint(theirs)}",
                 expected=str(len(mine.pages)),
                 actual=str(len(theirs.pages)),
             )
@@ -122,22 +123,26 @@ def compare_pages(data: bytes, rendered: bytes) -> Rerendered:
             if _page_content(theirs, index) != _page_content(mine, index):
                 raise ReportVerificationError(
                     f"page {index + 1} differs from what the report's evidence renders to: "
-                    f"its content was changed after rendering{_made_by(theirs)}"
+                    f"its content was changed after rendering{made_by_hint(theirs)}"
                 )
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ReportVerificationError(f"the PDF's pages cannot be read: {exc}") from None
     return Rerendered(len(mine.pages), False)
 
 
-def _made_by(reader: PdfReader) -> str:
+def made_by_hint(reader: PdfReader) -> str:
     """A hint when the report names another release as its maker: renderings differ between
-    releases, so such a report is re-rendered exactly only by the release that made it."""
-    metadata = reader.metadata
-    made_by = str(metadata.get("/Creator", "")) if metadata is not None else ""
+    releases, so such a report is re-rendered exactly only by the release that made it; the
+    hint names it. "" when the report names this release, or none."""
+    try:
+        metadata = reader.metadata
+        made_by = str(metadata.get("/Creator", "")) if metadata is not None else ""
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError):
+        return ""
     ours = f"Release Ledger {software_version()}"
     if not made_by or made_by == ours:
         return ""
     return (
-        f" (or it was made by another release: the PDF says {made_by!r}, this is {ours!r}; "
-        "verify it with that release)"
+        f" (or it was made by another release: the PDF says it was made by {made_by!r}, this is "
+        f"{ours!r}; verify it with {made_by})"
     )

@@ -17,6 +17,7 @@ from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from reports.errors import ReportError
 from services.ledger_service import LedgerService
+from services.verification import replay_meaning
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,29 @@ def consistency_proof(service: LedgerService, old_size: int, new_size: int) -> l
         return []
     hashes: list[str] = service.log.consistency_proof(old_size, new_size)["hashes"]
     return hashes
+
+
+def verified_snapshot(service: LedgerService) -> tuple[Snapshot, dict[str, Any]]:
+    """A snapshot and the whole-ledger verification of exactly its entries: an append landing
+    between the two is retried, as the export's verify checks ``entries`` against its checkpoint."""
+    for _attempt in range(3):
+        verification = ledger_verification(service)
+        snapshot = take_snapshot(service)
+        if verification["entries"] == snapshot.size:
+            return snapshot, verification
+    raise ReportError("the ledger kept growing while it was being verified; make the export again")
+
+
+def ledger_verification(service: LedgerService) -> dict[str, Any]:
+    """Verify the whole ledger (entries, chain, tree, checkpoints, then every rule) and summarise:
+    ``entries`` and ``root_hex`` are those of the latest checkpoint verified, and the rules are
+    replayed over exactly those entries."""
+    result = service.verification.verify()
+    state = replay_meaning(service.store.entry_chunks(end=result.size))
+    return {
+        "entries": result.size,
+        "root_hex": result.root.hex(),
+        "checkpoints_checked": result.checkpoints_checked,
+        "decisions_rechecked": len(state.decisions),
+        "approvals_rechecked": sum(len(d.approvals) for d in state.decisions.values()),
+    }

@@ -6,11 +6,14 @@
    annotation the renderer never makes (``reports.tamper``);
 2. the embedded ``evidence.json``: present exactly once, the checkpoint's signature under the
    given key, every inclusion proof, the chain links, the consistency proof if any
-   (``reports.evidence``);
+   (``reports.evidence``); no entry left out of the range it declares, and the audit's
+   ``ledger_verification`` block against the checkpoint and the entries
+   (``reports.completeness``);
 3. the figures: recomputed from the embedded entries, they must equal the ones embedded,
    and each (label and value) and the SHA-256 of ``evidence.json`` must appear in the text
    of the PDF; and the report, rendered again from the evidence alone, must draw on each page
-   what the file's page draws (``reports.rerender``);
+   what the file's page draws (``reports.rerender``) and carry the same links, with no action
+   that runs anything (``reports.annotations``);
 4. every checkpoint the auditor kept (``--checkpoint``), with any consistency proofs given
    (``--proof``): consistent with every checkpoint the report carries (``reports.kept``);
 5. with witness keys (``--witness``, ``--quorum``): the report's checkpoint, and the earlier
@@ -27,6 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
@@ -35,6 +39,8 @@ from ledger.errors import FormatError
 from ledger.tlog.cosignature import CosignatureVerifier, parse_signature_line
 from ledger.tlog.note import Verifier
 from ledger.tlog.witnessed import QuorumError, Witnessed, check_quorum, distinct, split_note
+from reports.annotations import compare_annotations
+from reports.completeness import Completeness, check_completeness, check_ledger_verification
 from reports.errors import ReportInputError, ReportVerificationError
 from reports.evidence import ATTACHMENT_NAME, CheckedEvidence, Figure, parse_evidence, verify_evidence
 from reports.kept import ConsistencyProof, KeptCheck, KeptCheckpoint, check_kept
@@ -65,6 +71,9 @@ class VerifiedReport:
     kept: tuple[KeptCheck, ...] = ()
     witnessed: tuple[WitnessedCheckpoint, ...] = ()
     pages: Rerendered | None = None
+    links: int = 0
+    completeness: Completeness | None = None
+    ledger_verification: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -183,10 +192,15 @@ def verify_report(
     raw = _evidence_bytes(reader)
     checked = verify_evidence(parse_evidence(raw), verifier_key)
     again = recompute(checked)
+    completeness = check_completeness(checked)
+    verification = check_ledger_verification(checked, again, completeness)
     _compare(checked.evidence.figures, again.figures)
     digest = hashlib.sha256(raw).hexdigest()
     _in_text(again.figures, digest, _text(reader))
-    pages = compare_pages(data, rerender(checked, again, raw))
+    rendered = rerender(checked, again, raw)
+    # Links and actions first: a page whose /AA was added should be named for that, not "differs".
+    links = compare_annotations(data, rendered, signed=bool(signatures))
+    pages = compare_pages(data, rendered)
     # verify_evidence has already parsed the key
     log = Verifier.parse(verifier_key)
     kept_checks = tuple(check_kept(checked, log, k, proofs) for k in kept)
@@ -205,6 +219,9 @@ def verify_report(
         kept=kept_checks,
         witnessed=witnessed,
         pages=pages,
+        links=links,
+        completeness=completeness,
+        ledger_verification=verification,
     )
 
 

@@ -72,3 +72,19 @@ def test_a_signed_report_still_verifies(
     run = demo.cli("report", "verify", signed, "--key", demo.key, "--require-signature")
     assert run.code == 0, run.err
     assert "re-rendered from its evidence" in run.out, run.out
+
+
+def test_a_report_naming_another_release_gets_a_hint_naming_that_release(demo: Demo, tmp_path: Path) -> None:
+    """Renderings differ between releases: when the pages differ and the PDF says another release
+    made it, the message names that release, so the reader knows which one to verify it with."""
+    writer = PdfWriter(clone_from=io.BytesIO(rewrite(demo.reports["release"].read_bytes(), 0, WHITE_BOX)))
+    writer.add_metadata({"/Creator": "Release Ledger 0.0.1"})
+    out = io.BytesIO()
+    writer.write(out)
+    altered = tmp_path / "older.pdf"
+    altered.write_bytes(out.getvalue())
+    run = demo.cli("report", "verify", altered, "--key", demo.key)
+    assert run.code == 3, run.out
+    assert "page 1 differs" in run.err, run.err
+    assert "the PDF says it was made by 'Release Ledger 0.0.1'" in run.err, run.err
+    assert "verify it with Release Ledger 0.0.1)" in run.err, run.err
