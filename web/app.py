@@ -1,0 +1,58 @@
+"""The web app: the HTTP API's application with the pages added at ``/``.
+
+The web package sits above ``api`` (pyproject's layers): it builds on the API's app, so the
+API's routes, problem documents and authorisation stay one implementation, and the pages call
+the same services. ``rledger serve`` runs ``web.app:app_from_environment``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from api.app import create_app as create_api_app
+from api.app import service_from_environment
+from services.ledger_service import LedgerService
+from services.settings import Settings
+from web.deps import SignedOut
+from web.routes import act, audit, auth, pages
+from web.sessions import SECRET_FILE, SessionCodec, load_or_create_secret
+
+HERE = Path(__file__).parent
+
+
+def create_app(service: LedgerService, session_secret: bytes) -> FastAPI:
+    """The API's app (``api.app.create_app``) plus the pages; ``session_secret`` (at least 32
+    bytes) signs the session cookies."""
+    app = create_api_app(service)
+    app.state.sessions = SessionCodec(session_secret)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.add_exception_handler(SignedOut, _signed_out)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, pages, act, audit):
+        app.include_router(module.router)
+    return app
+
+
+async def _signed_out(request: Request, exc: Exception) -> Response:
+    """A page asked for without a live session goes to the sign-in page, saying why."""
+    assert isinstance(exc, SignedOut)
+    if request.method != "GET":
+        from api.problems import problem
+
+        return problem(401, "Signed out", exc.reason)
+    answer = RedirectResponse(f"/signin?why={exc.code}", status_code=303)
+    answer.delete_cookie("rledger_session", path="/")
+    return answer
+
+
+def app_from_environment() -> FastAPI:
+    service = service_from_environment()
+    home = Settings.resolve(os.environ).home
+    # The secret is made once, from the operating system's randomness, beside the ledger.
+    return create_app(service, load_or_create_secret(home / SECRET_FILE, os.urandom))
