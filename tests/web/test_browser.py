@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from playwright.sync_api import expect
 
 from tests.governance.conftest import ADMIN
 from tests.web.conftest import Web, sign_in
@@ -22,7 +24,7 @@ BOB = "bob@example.com"
 def make_browser_key(page: Any) -> str:
     page.goto("/keys")
     page.click("#make-key")
-    page.wait_for_function("document.getElementById('browser-key').textContent !== 'none yet'")
+    expect(page.locator("#browser-key")).not_to_have_text("none yet")
     return str(page.text_content("#browser-key")).strip()
 
 
@@ -58,7 +60,7 @@ def test_bob_enrols_a_browser_key_and_approves_in_the_browser(
 
     team.service.identities.rotate_key(BOB, public_key, ADMIN, team.key(ADMIN))  # the admin registers it
     page.reload()
-    page.wait_for_function("document.getElementById('key-match').textContent.startsWith('yes')")
+    expect(page.locator("#key-match")).to_have_text(re.compile("^yes"))
 
     assert team.service.decisions.status(ref)["phase"] == "pending_approval"
     approve_in_browser(page, ref, "offline eval reviewed — ça va")
@@ -133,7 +135,7 @@ def test_an_imported_cli_key_signs_and_never_leaves_the_browser(
     sign_in(page, live, BOB)
     page.goto("/keys")
     page.set_input_files("#import-key", str(key_file))
-    page.wait_for_function("document.getElementById('key-match').textContent.startsWith('yes')")
+    expect(page.locator("#key-match")).to_have_text(re.compile("^yes"))
     approve_in_browser(page, ref, "imported key")
     assert team.service.decisions.status(ref)["phase"] == "approved"
 
