@@ -11,14 +11,20 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from api.deps import ServiceDep
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, VerificationError
 from web.deps import PostViewerDep, ViewerDep
 from web.outcomes import log_lines, meaning_lines, report_lines
+from web.routes.pages import error_page
 from web.routes.render import page
 
 router = APIRouter(prefix="/auditors", include_in_schema=False)
 
 MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def _failure(exc: Exception) -> str:
+    """The line the command line prints for the same failure (cli.main)."""
+    return f"verification FAILED: {exc}" if isinstance(exc, VerificationError) else f"error: {exc}"
 
 
 def _pdf(data: bytes, name: str) -> Response:
@@ -43,11 +49,15 @@ def release_report(
 ) -> Response:
     from reports.generate import prepare_release, render
 
-    return _pdf(render(prepare_release(service, decision)).data, "release-report.pdf")
+    try:
+        return _pdf(render(prepare_release(service, decision)).data, "release-report.pdf")
+    except LedgerError as exc:
+        return error_page(request, viewer, exc)
 
 
 @router.get("/reports/audit")
 def audit_report(
+    request: Request,
     viewer: ViewerDep,
     service: ServiceDep,
     start: Annotated[str, Query(alias="from", min_length=10, max_length=40)],
@@ -56,18 +66,27 @@ def audit_report(
     from reports.generate import prepare_audit, render
     from reports.period import parse_period
 
-    period = parse_period(start, end, names=("from", "to"))
-    return _pdf(render(prepare_audit(service, period, None)).data, "audit-export.pdf")
+    try:
+        period = parse_period(start, end, names=("from", "to"))
+        return _pdf(render(prepare_audit(service, period, None)).data, "audit-export.pdf")
+    except LedgerError as exc:
+        return error_page(request, viewer, exc)
 
 
 @router.get("/reports/scorecard")
 def scorecard_report(
-    viewer: ViewerDep, service: ServiceDep, model: Annotated[str, Query(min_length=1, max_length=200)]
+    request: Request,
+    viewer: ViewerDep,
+    service: ServiceDep,
+    model: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> Response:
     from reports.contract import ContractTerms
     from reports.generate import prepare_scorecard, render
 
-    return _pdf(render(prepare_scorecard(service, model, [], ContractTerms())).data, "scorecard.pdf")
+    try:
+        return _pdf(render(prepare_scorecard(service, model, [], ContractTerms())).data, "scorecard.pdf")
+    except LedgerError as exc:
+        return error_page(request, viewer, exc)
 
 
 async def _read(upload: UploadFile) -> bytes:
@@ -98,7 +117,7 @@ async def verify_report(
     try:
         result = verify(await _read(report), key.strip() or service.log.verifier_key())
     except (LedgerError, ValueError) as exc:
-        return _result(request, viewer, service, f"{name} does not verify", [f"error: {exc}"], False)
+        return _result(request, viewer, service, f"{name} does not verify", [_failure(exc)], False)
     return _result(request, viewer, service, f"{name} verifies", report_lines(name, result), True)
 
 
@@ -123,6 +142,6 @@ async def verify_export(
             result = verify_export_file(path, [note], key.strip() or service.log.verifier_key(), workers=1)
             state = verify_export_meaning(path)
     except (LedgerError, ValueError) as exc:
-        return _result(request, viewer, service, f"{name} does not verify", [f"error: {exc}"], False)
+        return _result(request, viewer, service, f"{name} does not verify", [_failure(exc)], False)
     lines = log_lines(result, [note]) + meaning_lines(state)
     return _result(request, viewer, service, f"{name} verifies", lines, True)
