@@ -70,7 +70,7 @@ def test_a_release_report_downloads_and_verifies_and_an_altered_one_does_not(web
     )
     assert answer.status_code == 200 and "OK: r.pdf is a verified release report" in answer.text
     altered = pdf.content + b"\n% appended\n"
-    failed = client.post("/auditors/verify-report", data=form, files={"report": ("r.pdf", altered)})
+    failed = client.post("/auditors/verify-report", data={"csrf": csrf}, files={"report": ("r.pdf", altered)})
     assert failed.status_code == 422 and "r.pdf does not verify" in failed.text
     not_pdf = client.post(
         "/auditors/verify-report", data={"csrf": csrf}, files={"report": ("x.pdf", b"hello")}
