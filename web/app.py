@@ -15,8 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from api import problems
 from api.app import create_app as create_api_app
 from api.app import service_from_environment
+from ledger.errors import LedgerError
 from services.ledger_service import LedgerService
 from services.settings import Settings
 from web.deps import SignedOut
@@ -33,6 +35,7 @@ def create_app(service: LedgerService, session_secret: bytes) -> FastAPI:
     app.state.sessions = SessionCodec(session_secret)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.add_exception_handler(SignedOut, _signed_out)
+    app.add_exception_handler(LedgerError, _ledger_error)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, pages, act, audit):
         app.include_router(module.router)
@@ -48,6 +51,19 @@ async def _signed_out(request: Request, exc: Exception) -> Response:
         return problem(401, "Signed out", exc.reason)
     answer = RedirectResponse(f"/signin?why={exc.code}", status_code=303)
     answer.delete_cookie("rledger_session", path="/")
+    return answer
+
+
+async def _ledger_error(request: Request, exc: Exception) -> Response:
+    """A page that fails gets an HTML page naming the error; the API's routes and the pages'
+    script requests keep the API's problem documents (api.problems)."""
+    assert isinstance(exc, LedgerError)
+    if request.method != "GET" or request.url.path.startswith(("/v1/", "/static/")):
+        return await problems.ledger_problem(request, exc)
+    status, title = problems.status_for(exc)
+    answer: Response = request.app.state.templates.TemplateResponse(
+        request, "error.html", {"viewer": None, "title": title, "detail": str(exc)}, status_code=status
+    )
     return answer
 
 

@@ -119,3 +119,21 @@ def test_every_page_reflows_at_200_percent_zoom(chromium: Any, live: Web, tmp_pa
         assert overflow == {url: False for url in overflow}
     finally:
         context.close()
+
+
+def test_pages_are_readable_without_javascript(chromium: Any, live: Web, tmp_path: Path) -> None:
+    context = chromium.new_context(base_url=live.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live, BOB)
+        urls = _pages(page, live, tmp_path)
+        page.goto(urls[2])
+        assert "Scorecard" in page.inner_text("main") and page.is_visible("img.chart")
+        page.click("button[value=approve]")
+        assert "needs JavaScript" in page.inner_text("main")
+        assert "support-summarizer@1.1" in page.inner_text("#what-release")
+        for url in ("/", "/ledger", "/auditors", "/keys"):
+            page.goto(url)
+            assert page.inner_text("main h1"), url
+    finally:
+        context.close()

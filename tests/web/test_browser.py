@@ -144,3 +144,15 @@ def test_an_imported_cli_key_signs_and_never_leaves_the_browser(
     for _, _, body in page.sent:
         for secret in (seed.encode(), raw_seed, base64.b64encode(raw_seed), raw_seed.hex().encode()):
             assert secret not in body
+
+
+def test_an_enrolment_link_signs_in_and_leads_to_making_a_key(browser_page: Any, live: Web) -> None:
+    """The admin's link carries the token in the fragment, which the browser never sends."""
+    page = browser_page
+    page.goto(f"/signin#enrol={live.tokens['bea@example.com']}")
+    page.wait_for_url("**/keys")
+    assert "#" not in page.url
+    assert "bea@example.com" in page.inner_text("header")
+    assert all(live.tokens["bea@example.com"] not in url for _, url, _ in page.sent)
+    make_browser_key(page)
+    assert "rledger identity rotate bea@example.com" in page.inner_text("#enrol-commands")

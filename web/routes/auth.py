@@ -16,6 +16,8 @@ from web.sessions import COOKIE, Session, session_end
 
 router = APIRouter(include_in_schema=False)
 
+AFTER_SIGNIN = frozenset({"/", "/keys"})  # never an address from the request: no open redirect
+
 
 def _loopback(request: Request) -> bool:
     host = request.client.host if request.client else ""
@@ -38,7 +40,13 @@ def signin_page(request: Request, why: str = "none") -> Response:
 
 
 @router.post("/signin")
-def signin(request: Request, service: ServiceDep, token: Annotated[str, Form(max_length=300)]) -> Response:
+def signin(
+    request: Request,
+    service: ServiceDep,
+    token: Annotated[str, Form(max_length=300)],
+    after: Annotated[str, Form(max_length=20)] = "/",
+) -> Response:
+    """Start a session from an API token; ``after`` is ``/`` or, from an enrolment link, ``/keys``."""
     if request.url.scheme != "https" and not _loopback(request):
         return page(request, "signin.html", None, 400, error="Sign in over https.")
     try:
@@ -48,7 +56,7 @@ def signin(request: Request, service: ServiceDep, token: Annotated[str, Form(max
     now = service.clock.now()
     csrf = service.governed.random(16).hex()
     session = Session(record.identity, record.token_id, csrf, session_end(now, record.expires_at))
-    answer = RedirectResponse("/", status_code=303)
+    answer = RedirectResponse(after if after in AFTER_SIGNIN else "/", status_code=303)
     answer.set_cookie(
         COOKIE,
         codec(request).dump(session),

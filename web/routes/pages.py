@@ -63,9 +63,13 @@ def ledger(request: Request, viewer: ViewerDep, service: ServiceDep) -> Response
     note = service.log.latest_checkpoint()
     body, signatures = split_note(note)
     origin = service.state().origin
+    witnessed = "no witnesses are configured (HOME/witnesses.yaml)"
     try:
         result = service.verification.verify()
         service.verification.verify_meaning()
+        check = service.verification.check_witnessed()
+        if check is not None:
+            witnessed = check.summary
         verified, problem = result, ""
     except LedgerError as exc:
         verified, problem = None, str(exc)
@@ -80,5 +84,6 @@ def ledger(request: Request, viewer: ViewerDep, service: ServiceDep) -> Response
         ],
         verified=verified,
         problem=problem,
+        witnessed=witnessed,
         verifier_key=service.log.verifier_key(),
     )
