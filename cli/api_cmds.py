@@ -103,7 +103,8 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
     where = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     click.echo(
         f"serving {store.meta()['origin']} from {store.url} at {where} with {workers} "
-        f"worker{'s' if workers > 1 else ''}; web app at {where}/, OpenAPI docs at {where}/docs (Ctrl-C stops)"
+        f"worker{'s' if workers > 1 else ''}; web app at {where}/, "
+        f"OpenAPI docs at {where}/docs (Ctrl-C stops)"
     )
     sys.stdout.flush()
     uvicorn.run(
