@@ -45,10 +45,11 @@ def create_app(service: LedgerService, session_secret: bytes) -> FastAPI:
 async def _signed_out(request: Request, exc: Exception) -> Response:
     """A page asked for without a live session goes to the sign-in page, saying why."""
     assert isinstance(exc, SignedOut)
-    if request.method != "GET":
-        from api.problems import problem
-
-        return problem(401, "Signed out", exc.reason)
+    form = request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+    if request.method != "GET" and not form:  # the signing script's request: it shows the reason
+        return problems.problem(401, "Signed out", exc.reason)
     answer = RedirectResponse(f"/signin?why={exc.code}", status_code=303)
     answer.delete_cookie("rledger_session", path="/")
     return answer

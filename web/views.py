@@ -15,7 +15,6 @@ from governance.queries import decision_status
 from governance.state import PROMOTER_ROLES, DecisionState, GovernanceState
 from governance.verdict import caveats
 from ledger.errors import LedgerError
-from ledger.tlog.entry import format_time
 from services.ledger_service import LedgerService
 from services.lifecycle import approval_role
 
@@ -101,11 +100,9 @@ def decision_view(
         "rehearsal_age": age(_parse(rehearsed), now) if isinstance(rehearsed, str) else None,
         "inclusion": _inclusion(service, d),
         "approve_role": role_for(state, d, who),
-        "may_reject": role_for(state, d, who) is not None,
         "may_promote": bool(roles & PROMOTER_ROLES)
         and d.phase not in ("promoted", "superseded", "rolled_back"),
         "may_rollback": bool(roles & PROMOTER_ROLES) and d.phase == "promoted",
-        "now": format_time(now),
     }
 
 

@@ -112,6 +112,11 @@ def test_an_expired_session_is_refused_by_the_apps_clock(web: Web) -> None:
     body = {"kind": "release.approval", "statement": _approval(web, ref, BOB, "ml-lead")}
     posted = client.post(f"/decisions/{leaf}/sign", json=body, headers={"X-CSRF-Token": csrf})
     assert posted.status_code == 401 and "expired" in posted.json()["detail"]
+    form = client.post(f"/decisions/{leaf}/prepare", data={"csrf": csrf, "action": "approve"})
+    assert form.url.path == "/signin" and "Your session expired" in form.text  # a form goes to sign in
+    client.cookies.clear()
+    client, csrf = signed_in(web, BOB)
+    web.team.clock.advance(timedelta(hours=8, minutes=1))
     answer = client.get("/", follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/signin?why=expired")
     assert web.team.service.decisions.status(ref)["approvals"] == []
