@@ -58,8 +58,16 @@ def test_bob_enrols_a_browser_key_and_approves_in_the_browser(
     assert public_key != base64.b64encode(team.key(BOB).public_key).decode()
     assert "no: ask an admin" in str(page.text_content("#key-match"))
 
+    # Before the admin registers it, the page will not sign: the ledger would refuse.
+    page.goto(f"/decisions/{ref}")
+    page.click("button[value=approve]")
+    page.wait_for_selector("#sign-button:not([disabled])")
+    page.click("#sign-button")
+    expect(page.locator("#sign-status")).to_contain_text("not the one the ledger holds")
+    assert not any(url.endswith("/sign") for _, url, _ in page.sent)
+
     team.service.identities.rotate_key(BOB, public_key, ADMIN, team.key(ADMIN))  # the admin registers it
-    page.reload()
+    page.goto("/keys")
     expect(page.locator("#key-match")).to_have_text(re.compile("^yes"))
 
     assert team.service.decisions.status(ref)["phase"] == "pending_approval"

@@ -9,6 +9,7 @@ refusals and the recorded entry are the API's and the CLI's, byte for byte.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -96,6 +97,7 @@ def prepare(
             {"kind": kind, "origin": origin, "payload": payload}, ensure_ascii=True, sort_keys=True
         ).replace("<", "\\u003c"),
         decision_id=payload["decision"],
+        registered=base64.b64encode(viewer.identity.public_key).decode(),
     )
 
 

@@ -29,6 +29,13 @@ async function submit() {
     status.textContent = "This browser has no key for " + who + ". Make or import one under My key.";
     return;
   }
+  if (key.publicKey !== button.dataset.registered) {
+    // The ledger would refuse it: say why now, before anything is signed or sent.
+    status.textContent = "This browser's key is not the one the ledger holds for " + who +
+      ". Ask an admin to register it (My key shows it), or import your registered key file.";
+    button.disabled = false;
+    return;
+  }
   const signature = await sign(key.privateKey, statementBytes(request.kind, p, request.origin));
   const answer = await fetch(button.dataset.post, {
     method: "POST",
