@@ -57,17 +57,22 @@ def _sql_store(service: LedgerService) -> LedgerStore:
 
 
 def app_from_environment() -> FastAPI:
+    return create_app(service_from_environment(), max_body_bytes(os.environ))
+
+
+def service_from_environment() -> LedgerService:
+    """The service ``rledger serve`` runs: the ledger of RLEDGER_HOME / RLEDGER_DATABASE_URL,
+    its checkpoint key and its witnesses (the web app builds on it too, web.app)."""
     settings = Settings.resolve(os.environ)
     signer = ledger_signing_key(os.environ, settings.signing_key_path)
     store = LedgerStore.open(settings.database_url)
     store.meta()  # refuse to start on a database that holds no ledger
     # Each write's checkpoint goes to HOME/witnesses.yaml's witnesses before its reply is sent.
     witnesses = load_witness_config(settings.witnesses_path)
-    service = LedgerService(
+    return LedgerService(
         store,
         clock_from_environment(os.environ),
         signer,
         witnesses=witnesses,
         transport=HttpWitnessTransport(),
     )
-    return create_app(service, max_body_bytes(os.environ))

@@ -125,7 +125,8 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def _ledger(_: Request, exc: Exception) -> JSONResponse:
+async def ledger_problem(_: Request, exc: Exception) -> JSONResponse:
+    """The problem document for a LedgerError (the web app hands its script requests here too)."""
     assert isinstance(exc, e.LedgerError)
     status, title = status_for(exc)
     extra: dict[str, Any] = {}
@@ -183,7 +184,7 @@ async def _bug(_: Request, exc: Exception) -> JSONResponse:  # the tests hunt fo
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(e.LedgerError, _ledger)
+    app.add_exception_handler(e.LedgerError, ledger_problem)
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

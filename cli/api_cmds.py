@@ -86,7 +86,7 @@ def token_revoke(app: AppContext, token_id: str, actor_name: str | None, key_fil
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs), and say where it listens."""
+    """Run the HTTP API (OpenAPI docs at /docs) and the web app (at /), and say where they listen."""
     import uvicorn
 
     from store import migrations
@@ -106,11 +106,12 @@ def serve(app: AppContext, host: str, port: int, workers: int) -> None:
     os.environ["RLEDGER_DATABASE_URL"] = app.settings.database_url
     click.echo(
         f"serving {store.meta()['origin']} from {store.url} at {where} with {workers} "
-        f"worker{'s' if workers > 1 else ''}; OpenAPI docs at {where}/docs (Ctrl-C stops)"
+        f"worker{'s' if workers > 1 else ''}; web app at {where}/, "
+        f"OpenAPI docs at {where}/docs (Ctrl-C stops)"
     )
     sys.stdout.flush()
     uvicorn.run(
-        "api.app:app_from_environment",
+        "web.app:app_from_environment",
         factory=True,
         host=host,
         port=port,

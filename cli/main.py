@@ -97,7 +97,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "cli.api_cmds",
         "serve",
-        "Run the HTTP API (OpenAPI docs at /docs), and say where it listens.",
+        "Run the HTTP API (OpenAPI docs at /docs) and the web app (at /), and say where they listen.",
     ),
     "token": (
         "cli.api_cmds",

@@ -25,6 +25,7 @@ END = "<!-- END generated -->"
 
 # The three bands of docs/architecture.md; every package in a layer belongs to one.
 BANDS = {
+    "web": "edge",
     "cli": "edge",
     "api": "edge",
     "witness_server": "edge",

@@ -23,6 +23,7 @@ def test_data_files_are_declared_as_package_data() -> None:
         "policies": ["default.yaml", "schema.json"],
         "cli.demo": ["01-support-summarizer-1.1.yaml"],
         "reports": ["report.css", "LiberationSans-Regular.ttf"],
+        "web": ["base.html", "keystore.js", "style.css"],
     }
     for package, files in needed.items():
         root = PROJECT_ROOT.joinpath(*package.split("."))

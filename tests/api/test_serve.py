@@ -82,13 +82,16 @@ def test_two_workers_start_cleanly_on_a_new_ledger(
         # every worker answers, not just the first one up
         for _ in range(20):
             assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        # and the web app is served at /: signed out, it sends you to sign in
+        assert httpx.get(f"{url}/", timeout=5).headers["location"] == "/signin?why=none"
     finally:
         output = _stop(process)
     assert "Traceback" not in output, output
     assert "database is locked" not in output, output
     first = output.splitlines()[0]
     assert first.startswith("serving serve.example/log from "), output
-    assert f"at {url} with 2 workers; OpenAPI docs at {url}/docs" in first
+    assert f"at {url} with 2 workers; web app at {url}/, OpenAPI docs at {url}/docs" in first
+    assert (home / "web-session.key").stat().st_mode & 0o777 == 0o600  # made once, by the workers
 
 
 def test_serve_refuses_a_schema_behind_head_in_one_line(
