@@ -20,6 +20,7 @@ from ledger.tlog.witnessed import check_quorum
 from policies.loader import load_default_policy, load_policy_file
 from services.keys import PERSONAL_KEY_NAME, read_text_argument, write_key_pair, write_private_key
 from services.ledger_service import LedgerService
+from services.online_verification import QuorumUsageError, verify_online
 from services.verification import verify_export_file, verify_export_meaning
 from store.ledger_store import LedgerStore
 from store.witness_client import HttpWitnessTransport
@@ -161,21 +162,25 @@ def verify(
         raise click.UsageError("--key is only for --export; the database records its own key")
     service = app.service()
     with progress_bar(service.store.size(), "verifying") as tick:
-        result = service.verification.verify(
-            extra_checkpoints=notes, workers=workers, progress=tick, integrity_only=integrity_only
-        )
-    explicit = bool(witnesses) or quorum is not None
-    check = service.verification.check_witnessed(witnesses or None, quorum, require_quorum=explicit)
-    if explicit and check is None:
-        raise click.UsageError(f"--quorum needs --witness keys (or {app.settings.witnesses_path})")
-    # What the witnesses hold: stored cosignatures can be deleted along with the entries.
-    probes = service.verification.probe_witnesses(HttpWitnessTransport(), quorum)
-    _report(result, notes)
-    if check is not None:
-        click.echo(f"{'OK' if check.size is not None else 'NOTE'}: {check.summary}")
-    for probe in probes:
-        click.echo(f"    {probe.line}")
-    _report_meaning(None if integrity_only else service.verification.verify_meaning())
+        try:
+            online = verify_online(
+                service.verification,
+                HttpWitnessTransport(),
+                checkpoints=notes,
+                witnesses=witnesses,
+                quorum=quorum,
+                workers=workers,
+                progress=tick,
+                integrity_only=integrity_only,
+            )
+        except QuorumUsageError:
+            raise click.UsageError(
+                f"--quorum needs --witness keys (or {app.settings.witnesses_path})"
+            ) from None
+    _report(online.log, notes)
+    for line in online.witness_lines:
+        click.echo(line)
+    _report_meaning(online.meaning)
 
 
 def _report_meaning(state: GovernanceState | None) -> None:

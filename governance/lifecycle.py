@@ -341,6 +341,16 @@ def _promotion_summary(p: dict[str, Any], break_glass: bool, current: str | None
     return "promoted" + by + (f", superseding {current}" if current else "")
 
 
+def rollback_targets(state: GovernanceState, d: DecisionState) -> list[str]:
+    """The versions ``d``'s model may be rolled back to: the declared rollback path first, then
+    the versions promoted before, sorted; [] when ``d`` is not the model's production release."""
+    if d.phase != "promoted" or state.production_decision.get(d.model) != d.leaf_hex:
+        return []
+    declared = str(d.payload["rollback"]["target_version"])
+    earlier = state.promoted_versions.get(d.model, set()) - {d.version, declared}
+    return [declared, *sorted(earlier)]
+
+
 @handles("release.rolled_back", frozenset({"decision", "to_version", "reason", "actor"}))
 def _rolled_back(state: GovernanceState, entry: Entry) -> None:
     p = entry.payload
@@ -353,14 +363,13 @@ def _rolled_back(state: GovernanceState, entry: Entry) -> None:
     extra = frozenset({policy.break_glass.role}) if policy.break_glass else frozenset()
     _operator(state, actor, "release.rolled_back", extra, PROMOTER_ROLES)
     check_authorship(state, entry, actor)
-    if d.phase != "promoted" or state.production_decision.get(d.model) != d.leaf_hex:
+    targets = rollback_targets(state, d)
+    if not targets:
         raise RefusedError(f"{d.ref} is not the model's production release", rule="lifecycle")
-    declared = d.payload["rollback"]["target_version"]
-    earlier = state.promoted_versions.get(d.model, set()) - {d.version}
-    if target != declared and target not in earlier:
+    if target not in targets:
         raise RefusedError(
-            f"rollback target {target} is neither the declared rollback path ({declared}) nor a version "
-            f"previously promoted ({sorted(earlier) or 'none'})",
+            f"rollback target {target} is neither the declared rollback path ({targets[0]}) nor a version "
+            f"previously promoted ({targets[1:] or 'none'})",
             rule="release.rolled_back",
         )
     d.phase, d.rolled_back_to = "rolled_back", target

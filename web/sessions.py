@@ -10,6 +10,8 @@ Expiry is checked against the app's clock, never the machine's (tests move the c
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from ledger.tlog.entry import format_time, parse_time
 from services.keys import KeyFileError
 
 COOKIE = "rledger_session"
+SIGNIN_COOKIE = "rledger_signin"  # the sign-in form's pre-session CSRF nonce (web.routes.auth)
+SIGNIN_MINUTES = 60  # how long a sign-in form may stay open
 SESSION_HOURS = 8
 SECRET_FILE = "web-session.key"
 
@@ -46,6 +50,17 @@ class SessionCodec:
         if len(secret) < 32:
             raise KeyFileError("the web session secret must be at least 32 bytes")
         self._serializer = URLSafeSerializer(secret, salt="release-ledger web session")
+        self._signin_key = hmac.new(secret, b"release-ledger sign-in form", hashlib.sha256).digest()
+
+    def signin_proof(self, nonce: str) -> str:
+        """The sign-in form's CSRF field for the nonce in its cookie: HMAC-SHA256 under the
+        server secret (hex), so a cookie planted by another site cannot be paired with a form
+        value it chose (a signed double-submit cookie, OWASP CSRF cheat sheet)."""
+        return hmac.new(self._signin_key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def signin_matches(self, nonce: str | None, sent: str) -> bool:
+        """Whether ``sent`` is the proof of the cookie's ``nonce`` (None: no cookie)."""
+        return bool(nonce) and hmac.compare_digest(self.signin_proof(nonce or "").encode(), sent.encode())
 
     def dump(self, session: Session) -> str:
         return str(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from governance.lifecycle import rollback_targets
 from governance.queries import decision_status
 from governance.state import PROMOTER_ROLES, DecisionState, GovernanceState
 from governance.verdict import caveats
@@ -20,6 +21,7 @@ from services.lifecycle import approval_role
 
 SUBSCORES = ("performance", "reliability", "cost", "safety")
 OPEN_FOR_APPROVAL = frozenset({"pending_approval"})
+SETTLED = frozenset({"promoted", "superseded", "rolled_back"})  # no promotion, break-glass or not
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,29 @@ def decision_view(
         "rehearsal_age": age(_parse(rehearsed), now) if isinstance(rehearsed, str) else None,
         "inclusion": _inclusion(service, d),
         "approve_role": role_for(state, d, who),
-        "may_promote": bool(roles & PROMOTER_ROLES)
-        and d.phase not in ("promoted", "superseded", "rolled_back"),
-        "may_rollback": bool(roles & PROMOTER_ROLES) and d.phase == "promoted",
+        **_operations(state, d, status, bool(roles & PROMOTER_ROLES)),
+    }
+
+
+def _operations(
+    state: GovernanceState, d: DecisionState, status: dict[str, Any], promoter: bool
+) -> dict[str, Any]:
+    """What the act dialog offers a promoter: Promote only when ``rledger gate``'s check
+    (governance.queries.decision_status, via services Decisions.status) says it may be promoted
+    now, else the gate's reasons; break-glass (which exists to pass a closed gate) while the
+    release is not settled; rollback only to the versions the ledger accepts
+    (governance.lifecycle.rollback_targets). The ledger decides again on append."""
+    if not promoter:
+        return {"may_promote": False, "may_break_glass": False, "promote_blockers": []} | {
+            "rollback_targets": []
+        }
+    may = bool(status["may_promote_now"])
+    return {
+        "may_promote": may,
+        "may_break_glass": d.phase not in SETTLED,
+        # worded as `rledger gate` words them (cli.release_cmds.gate)
+        "promote_blockers": [] if may else list(status["blockers"]) or [f"the release is {status['phase']}"],
+        "rollback_targets": rollback_targets(state, d),
     }
 
 

@@ -47,10 +47,21 @@ def web(team: Team) -> Web:
     return Web(team, tokens)
 
 
+def signin_form(client: TestClient) -> str:
+    """The sign-in form's pre-session CSRF field, read from the page (its cookie is now set)."""
+    return client.get("/signin").text.split('name="signin_csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def sign_in_client(client: TestClient, token: str) -> Any:
+    """Post the sign-in form as a browser does: fetched first, its CSRF field sent back."""
+    data = {"token": token, "signin_csrf": signin_form(client)}
+    return client.post("/signin", data=data, follow_redirects=False)
+
+
 def signed_in(web: Web, who: str) -> tuple[TestClient, str]:
     """A client with ``who``'s session, and its CSRF token (read from a page, as a browser would)."""
     client = web.client()
-    answer = client.post("/signin", data={"token": web.tokens[who]}, follow_redirects=False)
+    answer = sign_in_client(client, web.tokens[who])
     assert answer.status_code == 303, answer.text
     page = client.get("/keys").text
     csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]

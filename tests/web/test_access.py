@@ -12,7 +12,7 @@ import pytest
 
 from governance import actions
 from ledger.errors import RefusedError
-from tests.web.conftest import Web, signed_in
+from tests.web.conftest import Web, sign_in_client, signed_in, signin_form
 from web.sessions import load_or_create_secret
 
 BOB, CAROL, MALLORY, RITA, ERIN = (
@@ -40,9 +40,9 @@ def test_signed_out_pages_send_you_to_sign_in_and_posts_get_401(web: Web) -> Non
 
 def test_the_session_cookie_is_secure_httponly_strict_and_a_bad_token_is_refused(web: Web) -> None:
     client = web.client()
-    refused = client.post("/signin", data={"token": "rlt_00_nope"})
+    refused = client.post("/signin", data={"token": "rlt_00_nope", "signin_csrf": signin_form(client)})
     assert refused.status_code == 401 and "Not signed in" in refused.text
-    answer = client.post("/signin", data={"token": web.tokens[BOB]}, follow_redirects=False)
+    answer = sign_in_client(client, web.tokens[BOB])
     cookie = answer.headers["set-cookie"].lower()
     assert all(flag in cookie for flag in ("secure", "httponly", "samesite=strict", "max-age=28800"))
     assert web.tokens[BOB] not in answer.headers["set-cookie"]  # the token id only, never its secret
@@ -172,3 +172,28 @@ def test_the_session_secret_is_made_once_with_mode_0600(tmp_path: Path) -> None:
     path.write_bytes(b"short")
     with pytest.raises(Exception, match="shorter than 32 bytes"):
         load_or_create_secret(path, lambda n: b"\x03" * n)
+
+
+def test_sign_in_needs_the_forms_own_csrf_pair_against_login_csrf(web: Web) -> None:
+    victim = web.client()
+    # An attacker's page posts its own token to the victim's browser: no form, no sign-in.
+    forged = victim.post("/signin", data={"token": web.tokens[BOB]}, follow_redirects=False)
+    assert forged.status_code == 403 and "CSRF check failed" in forged.text
+    assert "rledger_session=" not in forged.headers.get("set-cookie", "")
+    # A field fetched by the attacker from their own session does not match the victim's nonce.
+    attacker = web.client()
+    theirs = signin_form(attacker)
+    signin_form(victim)  # the victim has a form open, with its own nonce
+    crossed = victim.post("/signin", data={"token": web.tokens[BOB], "signin_csrf": theirs})
+    assert crossed.status_code == 403 and "rledger_session" not in victim.cookies
+    page = victim.get("/signin")
+    cookie = page.headers["set-cookie"].lower()
+    assert "rledger_signin=" in cookie and all(f in cookie for f in ("httponly", "secure", "samesite=strict"))
+
+
+def test_sign_out_deletes_the_cookie_with_its_own_attributes(web: Web) -> None:
+    client, csrf = signed_in(web, BOB)
+    answer = client.post("/signout", data={"csrf": csrf}, follow_redirects=False)
+    cookie = answer.headers["set-cookie"].lower()
+    assert cookie.startswith("rledger_session=") and "max-age=0" in cookie
+    assert all(flag in cookie for flag in ("secure", "httponly", "samesite=strict", "path=/"))

@@ -45,7 +45,10 @@ def test_a_release_manager_promotes_then_rolls_back(web: Web) -> None:
     assert web.team.service.decisions.status(ref)["phase"] == "promoted"
 
     page = client.get(f"/decisions/{leaf}").text
-    assert 'value="rollback"' in page
+    assert 'value="rollback"' in page and 'value="promote"' not in page and "break-glass" not in page
+    # only the versions the ledger accepts as rollback targets are offered
+    options = page.split('<select id="to-version"', 1)[1].split("</select>", 1)[0]
+    assert options.count("<option") == 1 and '<option value="1.0">1.0 (the declared rollback path)' in options
     rollback = _prepared(client, leaf, csrf, action="rollback", to_version="1.0", comment="cost spike")
     assert rollback["payload"]["to_version"] == "1.0" and rollback["payload"]["reason"] == "cost spike"
     answer = _sign_and_post(web, client, leaf, csrf, rollback)
@@ -59,6 +62,12 @@ def test_break_glass_is_marked_as_an_emergency_and_the_ledger_still_decides(web:
     client, csrf = signed_in(web, RITA)
     page = client.get(f"/decisions/{leaf}").text
     assert 'class="danger">Emergency: break-glass promote' in page
+    # `rledger gate` says no: the dialog offers no Promote and says why, in the gate's words
+    gate = web.team.service.decisions.status(ref)
+    assert not gate["may_promote_now"] and gate["blockers"]
+    assert 'value="promote"' not in page and 'id="promote-blockers"' in page
+    for reason in gate["blockers"]:
+        assert reason.replace("'", "&#39;") in page
     sign_page = client.post(f"/decisions/{leaf}/prepare", data={"csrf": csrf, "action": "break-glass"}).text
     assert '<span class="emergency">Emergency</span>' in sign_page and "dialog-emergency" in sign_page
     # An ordinary promotion with the approval missing: refused by the ledger, with its reason.

@@ -48,9 +48,12 @@ def test_truncation_with_the_cosignatures_deleted_is_caught_by_asking_the_witnes
     assert result.code == 3, result.out + result.err
     assert f"witness w1 has cosigned size {count} but the database ends at {keep}" in result.err
     assert "entries were removed" in result.err
-    # The database alone cannot tell: without the witnesses' configuration verify passes.
+    # The database alone cannot tell: without the witnesses' configuration verify passes, and
+    # says so.
     (ledger.home / "witnesses.yaml").unlink()
-    assert run(capsys, "--home", ledger.home, "verify").code == 0
+    alone = run(capsys, "--home", ledger.home, "verify")
+    assert alone.code == 0
+    assert "NOTE: no witnesses configured (or none reachable): removal of the newest entries" in alone.out
 
 
 def test_verify_prints_each_witness_size_and_treats_behind_and_down_as_no_failure(
@@ -70,7 +73,7 @@ def test_verify_prints_each_witness_size_and_treats_behind_and_down_as_no_failur
     assert ledger.add_identity(capsys).code == 0
     down = run(capsys, "--home", ledger.home, "verify")
     assert down.code == 0, down.err
-    assert "witness w3: unreachable" in down.out
+    assert "witness w3: unreachable" in down.out and "no witnesses configured" not in down.out
     short = run(capsys, "--home", ledger.home, "verify", "--quorum", 3)
     assert short.code == 3
     assert "only 2 of 3 witnesses answered; a quorum of 3 cannot be met" in short.err

@@ -9,9 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServiceDep
-from ledger.errors import LedgerError, VerificationError
+from governance.state import GovernanceState
+from ledger.errors import InputError, LedgerError, VerificationError
+from ledger.tlog.verify import VerifiedLog
 from web.deps import PostViewerDep, ViewerDep
 from web.outcomes import log_lines, meaning_lines, report_lines
 from web.routes.pages import error_page
@@ -19,7 +22,14 @@ from web.routes.render import page
 
 router = APIRouter(prefix="/auditors", include_in_schema=False)
 
-MAX_UPLOAD = 200 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+def upload_cap(request: Request) -> int:
+    """The most an upload may be, in bytes: the server's one body cap (RLEDGER_MAX_BODY_BYTES,
+    api.limits.BodyLimit), which a whole form post is already held to."""
+    cap: int = request.app.state.max_body
+    return cap
 
 
 def _failure(exc: Exception) -> str:
@@ -39,7 +49,13 @@ def auditors(request: Request, viewer: ViewerDep, service: ServiceDep) -> Respon
     decisions = sorted(state.decisions.values(), key=lambda d: -d.seq)
     models = sorted({d.model for d in decisions})
     return page(
-        request, "auditors.html", viewer, decisions=decisions, models=models, key=service.log.verifier_key()
+        request,
+        "auditors.html",
+        viewer,
+        decisions=decisions,
+        models=models,
+        key=service.log.verifier_key(),
+        cap_mib=f"{upload_cap(request) / MIB:.1f}",
     )
 
 
@@ -89,11 +105,23 @@ def scorecard_report(
         return error_page(request, viewer, exc)
 
 
-async def _read(upload: UploadFile) -> bytes:
-    data = await upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ValueError(f"{upload.filename} is larger than {MAX_UPLOAD // (1024 * 1024)} MiB")
+async def _read(request: Request, upload: UploadFile) -> bytes:
+    cap = upload_cap(request)
+    data = await upload.read(cap + 1)
+    if len(data) > cap:
+        raise ValueError(f"{upload.filename} is larger than the server's cap of {cap / MIB:.1f} MiB")
     return data
+
+
+def _text(data: bytes, name: str, what: str) -> str:
+    """``data`` as UTF-8, or an InputError naming the file and the first bad byte's offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name} is not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}); "
+            f"upload the {what} as written by rledger"
+        ) from None
 
 
 def _result(
@@ -115,7 +143,9 @@ async def verify_report(
 
     name = report.filename or "the report"
     try:
-        result = verify(await _read(report), key.strip() or service.log.verifier_key())
+        data = await _read(request, report)
+        # Verifying a report takes seconds: off the event loop, so /healthz and others answer.
+        result = await run_in_threadpool(verify, data, key.strip() or service.log.verifier_key())
     except (LedgerError, ValueError) as exc:
         return _result(request, viewer, service, f"{name} does not verify", [_failure(exc)], False)
     return _result(request, viewer, service, f"{name} verifies", report_lines(name, result), True)
@@ -134,13 +164,20 @@ async def verify_export(
     from services.verification import verify_export_file, verify_export_meaning
 
     name = export.filename or "the export"
-    try:
-        note = (await _read(checkpoint)).decode("utf-8")
+    cp_name = checkpoint.filename or "the checkpoint"
+    vkey = key.strip() or service.log.verifier_key()
+
+    def check(data: bytes, note: str) -> tuple[VerifiedLog, GovernanceState]:
+        _text(data, name, "export")  # named here, before the export reader's own message
         with tempfile.TemporaryDirectory(prefix="rledger-web-") as folder:
             path = Path(folder) / "export.jsonl"
-            path.write_bytes(await _read(export))
-            result = verify_export_file(path, [note], key.strip() or service.log.verifier_key(), workers=1)
-            state = verify_export_meaning(path)
+            path.write_bytes(data)
+            return verify_export_file(path, [note], vkey, workers=1), verify_export_meaning(path)
+
+    try:
+        note = _text(await _read(request, checkpoint), cp_name, "checkpoint")
+        # Seconds of hashing and replay: off the event loop, so /healthz and others answer.
+        result, state = await run_in_threadpool(check, await _read(request, export), note)
     except (LedgerError, ValueError) as exc:
         return _result(request, viewer, service, f"{name} does not verify", [_failure(exc)], False)
     lines = log_lines(result, [note]) + meaning_lines(state)

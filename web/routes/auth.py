@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,7 +12,7 @@ from api.deps import ServiceDep
 from ledger.errors import SignatureRefusedError
 from web.deps import REASONS, PostViewerDep, ViewerDep, codec
 from web.routes.render import page
-from web.sessions import COOKIE, Session, session_end
+from web.sessions import COOKIE, SIGNIN_COOKIE, SIGNIN_MINUTES, Session, session_end
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,9 +34,25 @@ def secure_cookie(request: Request) -> bool:
     return request.url.scheme == "https" or not _loopback(request)
 
 
+def cookie_options(request: Request, path: str = "/") -> dict[str, Any]:
+    """The attributes every Set-Cookie of the app carries, deleting ones included (a deleting
+    header without them may be refused, or leave a Secure cookie standing)."""
+    return {"path": path, "secure": secure_cookie(request), "httponly": True, "samesite": "strict"}
+
+
+def _signin_form(request: Request, service: ServiceDep, status: int = 200, **values: Any) -> Response:
+    """The sign-in page with a fresh pre-session CSRF nonce: in an HttpOnly cookie, and its
+    HMAC in the form (login CSRF: another site cannot sign a victim in as its own account)."""
+    nonce = service.governed.random(16).hex()
+    proof = codec(request).signin_proof(nonce)
+    answer = page(request, "signin.html", None, status, signin_csrf=proof, **values)
+    answer.set_cookie(SIGNIN_COOKIE, nonce, max_age=SIGNIN_MINUTES * 60, **cookie_options(request, "/signin"))
+    return answer
+
+
 @router.get("/signin")
-def signin_page(request: Request, why: str = "none") -> Response:
-    return page(request, "signin.html", None, reason=REASONS.get(why, REASONS["none"]))
+def signin_page(request: Request, service: ServiceDep, why: str = "none") -> Response:
+    return _signin_form(request, service, reason=REASONS.get(why, REASONS["none"]))
 
 
 @router.post("/signin")
@@ -45,14 +61,22 @@ def signin(
     service: ServiceDep,
     token: Annotated[str, Form(max_length=300)],
     after: Annotated[str, Form(max_length=20)] = "/",
+    signin_csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Start a session from an API token; ``after`` is ``/`` or, from an enrolment link, ``/keys``."""
+    """Start a session from an API token; ``after`` is ``/`` or, from an enrolment link, ``/keys``.
+    The form must carry the proof of its sign-in cookie's nonce (``_signin_form``)."""
     if request.url.scheme != "https" and not _loopback(request):
-        return page(request, "signin.html", None, 400, error="Sign in over https.")
+        return _signin_form(request, service, 400, error="Sign in over https.")
+    if not codec(request).signin_matches(request.cookies.get(SIGNIN_COOKIE), signin_csrf):
+        error = (
+            "Not signed in: the sign-in form did not come from this page or has expired "
+            "(its CSRF check failed). Sign in again from this form."
+        )
+        return _signin_form(request, service, 403, error=error)
     try:
         record = service.tokens.authenticate(token.strip())
     except SignatureRefusedError as exc:
-        return page(request, "signin.html", None, 401, error=f"Not signed in: {exc.problem}.")
+        return _signin_form(request, service, 401, error=f"Not signed in: {exc.problem}.")
     now = service.clock.now()
     csrf = service.governed.random(16).hex()
     session = Session(record.identity, record.token_id, csrf, session_end(now, record.expires_at))
@@ -61,18 +85,18 @@ def signin(
         COOKIE,
         codec(request).dump(session),
         max_age=int((session.expires - now).total_seconds()),
-        path="/",
-        secure=secure_cookie(request),
-        httponly=True,
-        samesite="strict",
+        **cookie_options(request),
     )
+    answer.delete_cookie(SIGNIN_COOKIE, **cookie_options(request, "/signin"))
     return answer
 
 
 @router.post("/signout")
-def signout(viewer: PostViewerDep) -> Response:
+def signout(request: Request, viewer: PostViewerDep) -> Response:
+    """Delete the cookie. Sessions are stateless: a copy of the cookie taken before stays
+    valid until it expires or its token is revoked (docs/operations.md, "Web sessions")."""
     answer = RedirectResponse("/signin?why=bye", status_code=303)
-    answer.delete_cookie(COOKIE, path="/")
+    answer.delete_cookie(COOKIE, **cookie_options(request))
     return answer
 
 

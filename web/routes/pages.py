@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +12,9 @@ from fastapi.responses import Response
 from api.deps import ServiceDep
 from api.problems import status_for
 from ledger.errors import LedgerError
-from web.deps import ViewerDep
+from ledger.tlog.witnessed import split_note
+from services.online_verification import OnlineVerification, verify_online
+from web.deps import PostViewerDep, Viewer, ViewerDep
 from web.routes.render import page
 from web.views import decision_view, queue
 
@@ -57,33 +61,53 @@ def error_page(request: Request, viewer: ViewerDep, exc: LedgerError) -> Respons
 
 @router.get("/ledger")
 def ledger(request: Request, viewer: ViewerDep, service: ServiceDep) -> Response:
-    """The latest checkpoint with its cosignatures, and a full verification of the database."""
-    from ledger.tlog.witnessed import split_note
+    """The latest checkpoint with its cosignatures, and the last verification run from this
+    page (verifying reads every entry and asks the witnesses: it runs on request, not per view)."""
+    return _ledger_page(request, viewer, service, request.app.state.last_verification)
 
+
+@router.post("/ledger/verify")
+def verify_ledger(request: Request, viewer: PostViewerDep, service: ServiceDep) -> Response:
+    """``rledger verify``'s online verification (services.online_verification), run in the
+    threadpool (a sync route), its result kept for the page until the next run."""
+    now = service.clock.now()
+    try:
+        found = verify_online(service.verification, request.app.state.witness_transport)
+        run = LastRun(now, viewer.name, found, "", 200)
+    except LedgerError as exc:
+        run = LastRun(now, viewer.name, None, str(exc), status_for(exc)[0])
+    request.app.state.last_verification = run
+    return _ledger_page(request, viewer, service, run, run.status)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """One verification run from the Ledger page: when, by whom, and what it found."""
+
+    at: datetime
+    by: str
+    found: OnlineVerification | None  # None: it failed, for ``problem``
+    problem: str
+    status: int
+
+
+def _ledger_page(
+    request: Request, viewer: Viewer, service: ServiceDep, run: LastRun | None, status: int = 200
+) -> Response:
     note = service.log.latest_checkpoint()
     body, signatures = split_note(note)
     origin = service.state().origin
-    witnessed = "no witnesses are configured (HOME/witnesses.yaml)"
-    try:
-        result = service.verification.verify()
-        service.verification.verify_meaning()
-        check = service.verification.check_witnessed()
-        if check is not None:
-            witnessed = check.summary
-        verified, problem = result, ""
-    except LedgerError as exc:
-        verified, problem = None, str(exc)
     return page(
         request,
         "ledger.html",
         viewer,
+        status,
         note=note,
         body=body,
         signatures=[
             (line, "log" if line.startswith(f"\u2014 {origin} ") else "witness") for line in signatures
         ],
-        verified=verified,
-        problem=problem,
-        witnessed=witnessed,
+        run=run,
+        witnesses_configured=service.verification.witnesses is not None,
         verifier_key=service.log.verifier_key(),
     )
