@@ -13,16 +13,17 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from governance.derived import StateRows
 from ledger.errors import NotInitializedError
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
-from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StoredCosignature
+from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StateFold, StoredCosignature
 from store import append as appending
 from store import cosignatures as cosigning
-from store import database, read
+from store import database, derived, read
 
 
 class LedgerStore:
@@ -31,6 +32,7 @@ class LedgerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._origin: str | None = None  # ledger_meta is written once, so this cannot go stale
+        self._derived = False  # whether ledger_derived_state exists; once it does, it always will
 
     @classmethod
     def open(cls, url: str) -> LedgerStore:
@@ -88,7 +90,9 @@ class LedgerStore:
     ) -> AppendResult:
         """Write the metadata and the first entries in one transaction."""
         self.create_schema()
-        return appending.initialize(self.engine, origin, verifier_key, genesis, moment, signer, check)
+        return appending.initialize(
+            self.engine, origin, verifier_key, genesis, moment, signer, check, self._has_derived()
+        )
 
     def append(
         self,
@@ -105,7 +109,9 @@ class LedgerStore:
         """
         if not pending:
             raise ValueError("nothing to append")
-        return appending.append_entries(self.engine, pending, moment, signer, self._ledger_origin(), check)
+        return appending.append_entries(
+            self.engine, pending, moment, signer, self._ledger_origin(), check, self._has_derived()
+        )
 
     def _ledger_origin(self) -> str:
         if self._origin is None:
@@ -177,6 +183,25 @@ class LedgerStore:
     def decision_rows(self) -> list[DecisionRef]:
         """Every row of the decision lookup table, in seq order."""
         return read.decision_rows(self.engine)
+
+    # -- the derived governance state (migration 0005) ---------------------------------------
+
+    def _has_derived(self) -> bool:
+        if not self._derived:
+            self._derived = derived.engine_has_table(self.engine)
+        return self._derived
+
+    def state_rows(self) -> StateRows | None:
+        """The committed derived state rows, read a lookup at a time (None before 0005)."""
+        return derived.EngineRows(self.engine) if self._has_derived() else None
+
+    def update_state(self, fold: StateFold) -> bool:
+        """Run ``fold`` with the rows and an entry reader in one write transaction."""
+        return derived.in_transaction(self.engine, fold)
+
+    def derived_rows(self) -> dict[tuple[str, str], bytes] | None:
+        """Every derived state row, read in one statement (None before 0005)."""
+        return derived.all_rows(self.engine)
 
     # -- witnesses' cosignatures ------------------------------------------------------------
 
