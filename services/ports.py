@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from governance.derived import StateRows
+from governance.derived import Row
+from governance.derived import StateRows as StateRows  # the derived state port, for store/ (an edge)
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
+
+StateRow = Row
+"""(namespace, key, new bytes or None to delete): one change to the derived state rows."""
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,13 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, inspect, select
 
-from governance.derived import Row
+from services.ports import StateRow as Row
 from store.database import read_transaction, write_transaction
 from store.schema import DERIVED, DERIVED_TABLE, ENTRIES
 
 T = TypeVar("T")
+# Built once: building and compiling a statement per lookup costs more than running it.
+_GET = select(DERIVED.c.value).where(DERIVED.c.namespace == bindparam("ns"), DERIVED.c.key == bindparam("k"))
 _DELETE = delete(DERIVED).where(DERIVED.c.namespace == bindparam("ns"), DERIVED.c.key == bindparam("k"))
 
 
@@ -28,8 +30,7 @@ def has_table(conn: Connection) -> bool:
 
 
 def _get(conn: Connection, namespace: str, key: str) -> bytes | None:
-    query = select(DERIVED.c.value).where(DERIVED.c.namespace == namespace, DERIVED.c.key == key)
-    value = conn.execute(query).scalar()
+    value = conn.execute(_GET, {"ns": namespace, "k": key}).scalar()
     return None if value is None else bytes(value)
 
 

@@ -13,14 +13,21 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from governance.derived import StateRows
 from ledger.errors import NotInitializedError
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
 from ledger.tlog.verify import Chunk
-from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StateFold, StoredCosignature
+from services.ports import (
+    AppendCheck,
+    AppendResult,
+    DecisionRef,
+    PendingEntry,
+    StateFold,
+    StateRows,
+    StoredCosignature,
+)
 from store import append as appending
 from store import cosignatures as cosigning
 from store import database, derived, read
