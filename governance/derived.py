@@ -24,6 +24,7 @@ import orjson
 
 from governance import codec
 from governance.state import GovernanceState
+from ledger.errors import FormatError, VerificationError
 from ledger.tlog.entry import format_time, parse_time
 
 K = TypeVar("K")
@@ -90,6 +91,17 @@ LISTS = (
 )
 
 
+def _decode(space: Space, key: str, data: bytes) -> Any:
+    """A row's value; VerificationError naming the row when it is not one the codec wrote."""
+    try:
+        return space.decode(data)
+    except (ValueError, KeyError, TypeError, IndexError, FormatError) as exc:
+        raise VerificationError(
+            f"the derived state table disagrees with the entries: {space.name} {key} cannot be read "
+            f"({type(exc).__name__}: {exc}); it was altered behind the ledger's back (run `rledger verify`)"
+        ) from None
+
+
 class RowMap(MutableMapping[K, V]):
     """A dict over one namespace's rows, loading each on first access."""
 
@@ -105,7 +117,7 @@ class RowMap(MutableMapping[K, V]):
         data = self._rows.get(self._space.name, self._space.key_text(key))
         self._stored[key] = data
         if data is not None:
-            self._values[key] = self._space.decode(data)
+            self._values[key] = _decode(self._space, self._space.key_text(key), data)
 
     def _load_all(self) -> None:
         if self._complete:
@@ -114,7 +126,7 @@ class RowMap(MutableMapping[K, V]):
             key = self._space.key_back(text)
             if key not in self._stored:
                 self._stored[key] = data
-                self._values[key] = self._space.decode(data)
+                self._values[key] = _decode(self._space, text, data)
         order = self._space.order
         if order is not None:
             self._values = dict(sorted(self._values.items(), key=lambda kv: order(kv[1])))
@@ -167,7 +179,7 @@ class RowList(MutableSequence[V]):
 
     def _all(self) -> list[V]:
         if self._loaded is None:
-            self._loaded = [self._space.decode(data) for _, data in self._rows.items(self._space.name)]
+            self._loaded = [_decode(self._space, k, data) for k, data in self._rows.items(self._space.name)]
         return self._loaded + self._added
 
     @overload
@@ -221,15 +233,21 @@ def encode_meta(state: GovernanceState) -> bytes:
     )
 
 
+def _decode_meta(data: bytes) -> GovernanceState:
+    v = codec.loads(data)
+    state = GovernanceState(size=int(v["size"]), format=int(v["format"]), origin=str(v["origin"]))
+    state.last_time = None if v["last_time"] is None else parse_time(v["last_time"])
+    state.policy_history = [(int(seq), str(sha)) for seq, sha in v["policy_history"]]
+    return state
+
+
+_META_SPACE = Space("meta", "", encode_meta, _decode_meta)
+
+
 def backed_state(rows: StateRows) -> GovernanceState:
     """The state as the rows hold it: the meta row read now, every other row when needed."""
     meta = rows.get(*META)
-    state = GovernanceState()
-    if meta is not None:
-        v = codec.loads(meta)
-        state.size, state.format, state.origin = v["size"], v["format"], v["origin"]
-        state.last_time = None if v["last_time"] is None else parse_time(v["last_time"])
-        state.policy_history = [(seq, sha) for seq, sha in v["policy_history"]]
+    state = GovernanceState() if meta is None else _decode(_META_SPACE, META[1], meta)
     for space in SPACES:
         setattr(state, space.attr, RowMap(rows, space))
     for space in LISTS:

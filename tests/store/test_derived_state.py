@@ -235,6 +235,19 @@ def test_verify_names_a_meta_row_that_claims_more_entries(store: LedgerStore) ->
         service.state()
 
 
+def test_a_command_reading_a_malformed_row_names_it(store: LedgerStore, home: Path) -> None:
+    _sql(
+        store,
+        "UPDATE ledger_derived_state SET value = :v WHERE namespace = 'identity' AND key = :k",
+        v=b"{}",
+        k=demo.ALICE,
+    )
+    service = LedgerService(store, demo.DemoClock(demo.DEMO_START))
+    with pytest.raises(VerificationError, match=f"identity {demo.ALICE} cannot be read"):
+        service.state().identity(demo.ALICE)
+    assert service.state().identity(demo.ADMIN).name == demo.ADMIN  # the other rows still serve
+
+
 # -- a refused append changes nothing ------------------------------------------------------
 
 
