@@ -8,7 +8,7 @@ verification replays the whole log through it to prove every entry was allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping, MutableSequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -155,21 +155,25 @@ class GovernanceState:
     last_time: datetime | None = None
     format: int = 1  # ledger.init's declared format: which later rules apply (governance/formats.py)
     origin: str = ""  # the log's origin, from ledger.init: part of every format-4 statement
-    identities: dict[str, Identity] = field(default_factory=dict)
-    policies: dict[str, LoadedPolicy] = field(default_factory=dict)
+    # The collections are plain dicts and lists unless the state is backed by the derived
+    # state tables (governance/derived.py), where they load rows on demand.
+    identities: MutableMapping[str, Identity] = field(default_factory=dict)
+    policies: MutableMapping[str, LoadedPolicy] = field(default_factory=dict)
     policy_history: list[tuple[int, str]] = field(default_factory=list)  # (seq, sha256)
-    decisions: dict[str, DecisionState] = field(default_factory=dict)
-    by_version: dict[tuple[str, str], str] = field(default_factory=dict)
-    production: dict[str, str] = field(default_factory=dict)  # model -> version in production
-    production_decision: dict[str, str] = field(default_factory=dict)  # model -> leaf hex
-    promoted_versions: dict[str, set[str]] = field(default_factory=dict)
-    tokens: dict[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
+    decisions: MutableMapping[str, DecisionState] = field(default_factory=dict)
+    by_version: MutableMapping[tuple[str, str], str] = field(default_factory=dict)
+    production: MutableMapping[str, str] = field(default_factory=dict)  # model -> version in production
+    production_decision: MutableMapping[str, str] = field(default_factory=dict)  # model -> leaf hex
+    promoted_versions: MutableMapping[str, set[str]] = field(default_factory=dict)
+    tokens: MutableMapping[str, Any] = field(default_factory=dict)  # token id -> tokens.TokenRecord
     # Every public key ever registered -> the identities that held it, in order (identity_rules.py).
-    key_holders: dict[bytes, list[str]] = field(default_factory=dict)
+    key_holders: MutableMapping[bytes, list[str]] = field(default_factory=dict)
     # Entries of formats 1-3 authorised by a token attestation: the operator's word only.
-    asserted: list[AssertedEntry] = field(default_factory=list)
+    asserted: MutableSequence[AssertedEntry] = field(default_factory=list)
     # Statements signed with a key an admin set for their author.
-    on_reset_keys: list[ResetKeyStatement] = field(default_factory=list)
+    on_reset_keys: MutableSequence[ResetKeyStatement] = field(default_factory=list)
+    # The meta row as last read or written, when backed by rows (so an unchanged one is not rewritten).
+    stored_meta: bytes | None = field(default=None, repr=False, compare=False)
 
     # -- lookups ----------------------------------------------------------------------------
 

@@ -13,11 +13,19 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from governance.derived import StateRows, backed_state, changes
 from governance.record import DECISION_KIND
 from governance.state import GovernanceState
 from governance.statements import sign_statement
 from ledger.clock import Clock
-from ledger.errors import AmbiguousIdError, InputError, NotFoundError, VerificationError
+from ledger.errors import (
+    AmbiguousIdError,
+    InputError,
+    LedgerError,
+    NotFoundError,
+    StorageError,
+    VerificationError,
+)
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer, Signer
 from services.ports import AppendResult, DecisionRef, LogStore, PendingEntry
@@ -38,6 +46,30 @@ STATEMENT_KINDS = frozenset(
     }
 )
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
+CATCH_UP_ENTRIES = 5000  # per transaction: bounded memory, and a lock held for seconds, not minutes
+
+
+def _apply(state: GovernanceState, data: bytes) -> None:
+    """Fold one stored entry; one the rules refuse means the rows were not made from these entries."""
+    entry = Entry.parse(data)
+    try:
+        state.apply(entry)
+    except LedgerError as exc:
+        raise VerificationError(
+            f"entry {entry.seq} cannot be applied to the derived state table ({exc}): the table "
+            "was altered behind the ledger's back (run `rledger verify`)",
+            index=entry.seq,
+        ) from None
+
+
+def _fold_some(rows: StateRows, read: Callable[[int, int], list[bytes]]) -> bool:
+    """A StateFold: up to CATCH_UP_ENTRIES missing entries into the rows; True once none are left."""
+    state = backed_state(rows)
+    blobs = read(state.size, CATCH_UP_ENTRIES)
+    for data in blobs:
+        _apply(state, data)
+    rows.write(changes(state))
+    return len(blobs) < CATCH_UP_ENTRIES
 
 
 def row_disagreement(ref: DecisionRef, entry: Entry | None) -> str | None:
@@ -77,9 +109,10 @@ def authored(kind: str, payload: dict[str, Any], key: Ed25519Signer, origin: str
 
 
 class GovernedLog:
-    """The store, the clock, the ledger's signing key and the cached governance state.
+    """The store, the clock, the ledger's signing key and the governance state.
 
-    One instance may serve many threads (the HTTP API): the cached state is shared and
+    One instance may serve many threads (the HTTP API): each ``state()`` is a new object over
+    the derived state rows; only the in-memory fold of a schema without them is shared,
     guarded by a re-entrant lock.
     """
 
@@ -107,9 +140,43 @@ class GovernedLog:
         return self.signer
 
     def state(self) -> GovernanceState:
-        """The governance state as of the latest entry. Entries never change, so the cached
-        state only ever folds on the entries appended since (by any process)."""
-        return self._fold(self.store.bodies_from)
+        """The governance state as of the latest entry, backed by the derived state rows: a
+        few primary-key reads, whatever the ledger's length, and each row read at most once
+        per returned state (so take a new one per request or command, not one for ever).
+
+        Rows behind the log (a ledger from before migration 0005, or written by something
+        other than this class) are brought up to date first, once, in write transactions of
+        their own (:meth:`catch_up`). On a schema without the rows the entries are folded in
+        memory as before. Raises VerificationError when the rows claim more entries than the
+        log holds, or hold a state the entries after them cannot be applied to.
+        """
+        rows = self.store.state_rows()
+        if rows is None:
+            return self._fold(self.store.bodies_from)
+        view = backed_state(rows)
+        size = self.store.size()
+        if view.size > size:
+            raise VerificationError(
+                f"the derived state table says it reflects {view.size} entries but the ledger holds "
+                f"{size}: it was altered behind the ledger's back (run `rledger verify`)",
+                index=size,
+            )
+        if view.size < size:
+            try:
+                self.catch_up()
+            except StorageError:
+                # A role that may not write (a read-only replica): fold the rest in memory only.
+                for data in self.store.bodies_from(view.size):
+                    _apply(view, data)
+                return view
+            view = backed_state(rows)
+        return view
+
+    def catch_up(self) -> None:
+        """Fold the entries the derived state rows do not reflect yet into them and store
+        the result, CATCH_UP_ENTRIES per write transaction (each lands whole or not at all)."""
+        while not self.store.update_state(_fold_some):
+            pass
 
     def _fold(self, read_from: Callable[[int], Iterable[bytes]]) -> GovernanceState:
         with self._lock:
@@ -119,22 +186,33 @@ class GovernedLog:
             self._state = state
             return state
 
+    def check(
+        self, entries: list[Entry], read_from: Callable[[int], list[bytes]], rows: StateRows | None
+    ) -> None:
+        """The AppendCheck: inside the append transaction, apply ``entries`` to the state as
+        the rows hold it (after any entries they miss) and write the rows that changed."""
+        if rows is None:
+            state = self._fold(read_from)
+            for entry in entries:
+                state.apply(entry)
+            return
+        state = backed_state(rows)
+        for data in read_from(state.size):  # normally none: catch_up ran before the lock was taken
+            _apply(state, data)
+        for entry in entries:
+            state.apply(entry)
+        rows.write(changes(state))
+
     def append(self, pending: list[PendingEntry]) -> AppendResult:
         """Append entries only if the governance state machine accepts every one of them.
 
         Raises the governance error (RefusedError and kin) of the first refused entry, and
-        nothing is written.
+        nothing is written: neither the entries nor any derived state row.
         """
-
-        def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:
-            state = self._fold(read_from)
-            for entry in entries:
-                state.apply(entry)
-
         with self._lock:
             self.state()  # catch up outside the write lock; inside it only the newest entries are read
             try:
-                result = self.store.append(pending, self.clock.now, self.signing_key(), check)
+                result = self.store.append(pending, self.clock.now, self.signing_key(), self.check)
             except BaseException:
                 self._state = None  # the cache may hold entries that did not land; rebuild next time
                 raise

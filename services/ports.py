@@ -12,11 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from governance.derived import Row
+from governance.derived import StateRows as StateRows  # the derived state port, for store/ (an edge)
 from ledger.tlog.checkpoint import Checkpoint
 from ledger.tlog.chunks import Chunk, ChunkSource
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
+
+StateRow = Row
+"""(namespace, key, new bytes or None to delete): one change to the derived state rows."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,14 @@ class PendingEntry:
     time: datetime | None = None  # only when rebuilding a log whose entries already have times
 
 
-AppendCheck = Callable[[list[Entry], Callable[[int], list[bytes]]], None]
-"""Called inside the append transaction with the new entries and a reader of stored entries
-from a given seq on; raising refuses the append and nothing is written."""
+AppendCheck = Callable[[list[Entry], Callable[[int], list[bytes]], StateRows | None], None]
+"""Called inside the append transaction with the new entries, a reader of stored entries
+from a given seq on and the derived state rows (None on a schema without them), to read and
+update in that transaction; raising refuses the append and nothing is written."""
+
+StateFold = Callable[[StateRows, Callable[[int, int], list[bytes]]], bool]
+"""Run in a write transaction of its own with the derived state rows and ``read(start, limit)``
+of stored entries; folds some missing entries into the rows, True when they are up to date."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,18 @@ class LogStore(Protocol):
 
     def checkpoint_at(self, size: int) -> str | None:
         """The signed checkpoint note of ``size``, if one is stored."""
+        ...
+
+    def state_rows(self) -> StateRows | None:
+        """The derived governance state rows as committed (None: the schema predates them)."""
+        ...
+
+    def update_state(self, fold: StateFold) -> bool:
+        """Run ``fold`` in one write transaction (see StateFold) and return what it returns."""
+        ...
+
+    def derived_rows(self) -> dict[tuple[str, str], bytes] | None:
+        """Every derived state row, read at once (None: the schema predates them)."""
         ...
 
     def decision_rows(self, start: int | None = None, end: int | None = None) -> list[DecisionRef]:

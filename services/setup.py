@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from governance import actions
 from governance.formats import LEDGER_FORMAT, PERSONAL_SIGNATURES
-from governance.state import ADMIN, GovernanceState
+from governance.state import ADMIN
 from governance.statements import sign_statement
 from ledger.errors import InputError
-from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer, Signer
 from policies.loader import LoadedPolicy, load_default_policy
 from services.governed import GovernedLog
@@ -58,12 +56,6 @@ class LedgerSetup:
         if signer.name != origin:
             raise InputError(f"the signing key is named {signer.name!r}, the origin is {origin!r}")
         genesis = genesis_entries(origin, signer, admin, admin_key, policy or load_default_policy())
-        state = GovernanceState()
-
-        def check(entries: list[Entry], _read: Callable[[int], list[bytes]]) -> None:
-            for entry in entries:
-                state.apply(entry)
-
         return self.log.store.initialize(
-            origin, signer.verifier_key, genesis, self.log.clock.now, signer, check
+            origin, signer.verifier_key, genesis, self.log.clock.now, signer, self.log.check
         )

@@ -23,6 +23,7 @@ from ledger.tlog.note import Verifier
 from ledger.tlog.verify import VerifiedLog, claimed_size, verify_log
 from ledger.tlog.witnessed import QuorumError, Witnessed, cosigners, distinct, split_note
 from services.decision_rows import MEMBERS, DecisionRowCheck
+from services.derived_check import replay_and_compare
 from services.log import TransparencyLog
 from services.ports import LogStore, StoredCosignature, WitnessTransport
 from services.witness_config import WitnessConfig
@@ -193,8 +194,8 @@ class Verification:
             raise VerificationError(f"stored Merkle subtree hashes are missing: {exc}") from None
 
     def verify_meaning(self) -> GovernanceState:
-        """Replay every entry through the governance rules; name the first that was not allowed."""
-        return replay_meaning(self.store.entry_chunks())
+        """Replay every entry through the rules (naming the first not allowed), checking the derived rows."""
+        return replay_and_compare(self.store, replay_meaning)
 
 
 def _claims(verifier: CosignatureVerifier, line: str) -> bool:
@@ -217,14 +218,16 @@ def _check_all_covered(count: int, covered: int) -> None:
         )
 
 
-def replay_meaning(chunks: Iterable[tuple[int, list[bytes], Any]]) -> GovernanceState:
+def replay_meaning(
+    chunks: Iterable[tuple[int, list[bytes], Any]], state: GovernanceState | None = None
+) -> GovernanceState:
     """Every approval signature against the key registered at that point, roles, separation of
     duties, and every promotion against the policy it recorded: the log's meaning, re-checked.
 
-    ``chunks`` are (position of the first entry, entry bytes, anything). Raises
-    VerificationError naming the first entry the rules did not allow.
+    ``chunks`` are (position of the first entry, entry bytes, anything), folded into ``state``
+    (a new one unless given). Raises VerificationError naming the first entry not allowed.
     """
-    state = GovernanceState()
+    state = GovernanceState() if state is None else state
     for first, blobs, _ in chunks:
         for offset, data in enumerate(blobs):
             try:

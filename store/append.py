@@ -24,6 +24,7 @@ from ledger.tlog.merkle import CompactRange, frontier_ids
 from ledger.tlog.note import Signer
 from services.ports import AppendCheck, AppendResult, PendingEntry
 from store.database import driver_message, shown_url, write_transaction
+from store.derived import ConnectionRows
 from store.read import bodies_since, fetch_nodes, head
 from store.schema import CHECKPOINTS, DECISIONS, ENTRIES, META, NODES, node_key
 
@@ -71,6 +72,7 @@ def initialize(
     moment: Moment,
     signer: Signer,
     check: AppendCheck | None,
+    derived: bool = True,
 ) -> AppendResult:
     """Write the metadata and the first entries in one transaction, into a database whose
     schema is at head. AlreadyInitializedError if a ledger already lives there.
@@ -79,7 +81,7 @@ def initialize(
         if conn.execute(select(META.c.key)).first() is not None:
             raise AlreadyInitializedError("a ledger already exists in this database")
         _write_meta(conn, origin, verifier_key)
-        return _append(conn, genesis, moment, signer, origin, check)
+        return _append(conn, genesis, moment, signer, origin, check, derived)
 
 
 def append_entries(
@@ -89,8 +91,12 @@ def append_entries(
     signer: Signer,
     origin: str,
     check: AppendCheck | None,
+    derived: bool = True,
 ) -> AppendResult:
     """Append ``pending`` (not empty) and a checkpoint of ``origin`` signed by ``signer``.
+
+    ``check`` is handed the derived state rows (store/derived.py) to read and update in the
+    same transaction, or None when ``derived`` says the schema predates them.
 
     DuplicateDecisionError for a (model, version) already recorded; StorageError if the
     database refuses the rows (a pair repeated within ``pending``, a guard trigger).
@@ -100,7 +106,7 @@ def append_entries(
             recorded = first_recorded(conn, [p.decision for p in pending if p.decision is not None])
             if recorded is not None:
                 raise DuplicateDecisionError(*recorded)
-            return _append(conn, pending, moment, signer, origin, check)
+            return _append(conn, pending, moment, signer, origin, check, derived)
     except IntegrityError as exc:
         raise StorageError(f"the database refused the append: {exc.orig}") from None
 
@@ -125,6 +131,7 @@ def _append(
     signer: Signer,
     origin: str,
     check: AppendCheck | None,
+    derived: bool,
 ) -> AppendResult:
     """The body of the append transaction, with the write lock held."""
     size, prev = head(conn)
@@ -137,7 +144,7 @@ def _append(
         prev = rows.stage(tree, entry, item.decision)
         entries.append(entry)
     if check is not None:
-        check(entries, lambda start: bodies_since(conn, start))
+        check(entries, lambda start: bodies_since(conn, start), ConnectionRows(conn) if derived else None)
     rows.insert(conn)
     checkpoint = Checkpoint(origin, tree.size, tree.root())
     note = _write_checkpoint(conn, checkpoint, signer)

@@ -19,10 +19,18 @@ from ledger.tlog.chunks import Chunk
 from ledger.tlog.entry import Entry
 from ledger.tlog.merkle import NodeId
 from ledger.tlog.note import Signer
-from services.ports import AppendCheck, AppendResult, DecisionRef, PendingEntry, StoredCosignature
+from services.ports import (
+    AppendCheck,
+    AppendResult,
+    DecisionRef,
+    PendingEntry,
+    StateFold,
+    StateRows,
+    StoredCosignature,
+)
 from store import append as appending
 from store import cosignatures as cosigning
-from store import database, read
+from store import database, derived, read
 from store.chunk_source import SqlChunkSource
 
 
@@ -32,6 +40,7 @@ class LedgerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._origin: str | None = None  # ledger_meta is written once, so this cannot go stale
+        self._derived = False  # whether ledger_derived_state exists; once it does, it always will
 
     @classmethod
     def open(cls, url: str) -> LedgerStore:
@@ -89,7 +98,9 @@ class LedgerStore:
     ) -> AppendResult:
         """Write the metadata and the first entries in one transaction."""
         self.create_schema()
-        return appending.initialize(self.engine, origin, verifier_key, genesis, moment, signer, check)
+        return appending.initialize(
+            self.engine, origin, verifier_key, genesis, moment, signer, check, self._has_derived()
+        )
 
     def append(
         self,
@@ -106,7 +117,9 @@ class LedgerStore:
         """
         if not pending:
             raise ValueError("nothing to append")
-        return appending.append_entries(self.engine, pending, moment, signer, self._ledger_origin(), check)
+        return appending.append_entries(
+            self.engine, pending, moment, signer, self._ledger_origin(), check, self._has_derived()
+        )
 
     def _ledger_origin(self) -> str:
         if self._origin is None:
@@ -182,6 +195,25 @@ class LedgerStore:
     def decision_rows(self, start: int | None = None, end: int | None = None) -> list[DecisionRef]:
         """The rows of the decision lookup table with ``start <= seq < end``, in seq order."""
         return read.decision_rows(self.engine, start, end)
+
+    # -- the derived governance state (migration 0005) ---------------------------------------
+
+    def _has_derived(self) -> bool:
+        if not self._derived:
+            self._derived = derived.engine_has_table(self.engine)
+        return self._derived
+
+    def state_rows(self) -> StateRows | None:
+        """The committed derived state rows, read a lookup at a time (None before 0005)."""
+        return derived.EngineRows(self.engine) if self._has_derived() else None
+
+    def update_state(self, fold: StateFold) -> bool:
+        """Run ``fold`` with the rows and an entry reader in one write transaction."""
+        return derived.in_transaction(self.engine, fold)
+
+    def derived_rows(self) -> dict[tuple[str, str], bytes] | None:
+        """Every derived state row, read in one statement (None before 0005)."""
+        return derived.all_rows(self.engine)
 
     # -- witnesses' cosignatures ------------------------------------------------------------
 

@@ -6,6 +6,8 @@
     ledger_checkpoints  one signed checkpoint note per append transaction
     ledger_decisions    lookup index: model@version and leaf hash to seq
     ledger_cosignatures witnesses' cosignature/v1 lines, by checkpoint size and witness key
+    ledger_derived_state the governance state the entries add up to, one row per value
+                        (governance/derived.py): derived, rewritten by appends, checked by verify
 
 These declarations are what the code queries; the tables themselves, with their append-only
 guard triggers, are created by the migrations in ``store/migrations`` (tests/store/
@@ -83,6 +85,14 @@ class CosignatureRow(SQLModel, table=True):
     received_at: str = Field(sa_column=Column(String(40), nullable=False))
 
 
+class DerivedStateRow(SQLModel, table=True):
+    __tablename__ = "ledger_derived_state"
+    namespace: str = Field(sa_column=Column(String(40), primary_key=True))
+    key: str = Field(sa_column=Column(String(600), primary_key=True))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+DERIVED_TABLE = "ledger_derived_state"  # not in LEDGER_TABLES: rewritten by appends, no guards
 COSIGNATURE_TABLE = "ledger_cosignatures"  # not in LEDGER_TABLES: a ledger before 0004 lacks it
 LEDGER_TABLES = ("ledger_meta", "ledger_entries", "ledger_nodes", "ledger_checkpoints", "ledger_decisions")
 META: Table = LedgerMeta.__table__  # type: ignore[attr-defined]
@@ -91,6 +101,7 @@ NODES: Table = NodeRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[attr-defined]
 DECISIONS: Table = DecisionRow.__table__  # type: ignore[attr-defined]
 COSIGNATURES: Table = CosignatureRow.__table__  # type: ignore[attr-defined]
+DERIVED: Table = DerivedStateRow.__table__  # type: ignore[attr-defined]
 
 # Built once: building and coercing an IN clause on every call costs more than running it.
 LEAF_HASHES = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(

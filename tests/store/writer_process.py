@@ -120,7 +120,8 @@ class Writer:
             origin=self.origin,
         )
 
-        def check(entries: list[Entry], read_from: Callable[[int], list[bytes]]) -> None:
+        def check(entries: list[Entry], read_from: Callable[[int], list[bytes]], _rows: object) -> None:
+            # The derived state rows are left to GovernedLog, which catches them up on its next read.
             self._catch_up(read_from)  # only what other writers appended since we last looked
             for entry in entries:
                 self.state.apply(entry)

@@ -28,6 +28,9 @@ def _truncate_with_cosignatures(db: Path, keep: int) -> None:
     conn.execute("DELETE FROM ledger_entries WHERE seq >= ?", (keep,))
     conn.execute("DELETE FROM ledger_checkpoints WHERE size > ?", (keep,))
     conn.execute("DELETE FROM ledger_cosignatures WHERE size > ?", (keep,))
+    # The derived state rows reflect every entry and would give the truncation away, so a
+    # careful attacker drops them too (they are rebuilt from the entries left).
+    conn.execute("DELETE FROM ledger_derived_state")
     conn.close()
 
 
