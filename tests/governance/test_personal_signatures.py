@@ -389,7 +389,7 @@ def test_a_format_3_ledger_verifies_and_lists_its_attested_entry(
     """The attested rotation and the approval signed with the key it put in place: format 3
     accepted both. (Its rule that a key is never registered again stops the rotation back.)"""
     scene, team = format_3_scene, format_3_scene.team
-    assert "NOTE" not in operator_cli.ok("verify")  # nothing asserted yet: no note
+    assert "asserted by the operator" not in operator_cli.ok("verify")  # nothing asserted yet: no note
     assert _inject_all(team, scene.attack()[:2]) == [13, 14]
     state = team.service.verification.verify_meaning()
     assert state.asserted == [AssertedEntry(13, "identity.key_rotated", BOB, scene.token_id)]
