@@ -47,6 +47,8 @@ from reports.errors import ReportVerificationError
 FORMAT_1 = "release-ledger/report-evidence/1"  # no "range": completeness not proven
 FORMAT = "release-ledger/report-evidence/2"
 FORMATS = (FORMAT_1, FORMAT)
+# formats whose evidence declares no range, so proves no entry was left out (reports.completeness)
+UNPROVEN_FORMATS = frozenset({FORMAT_1})
 ATTACHMENT_NAME = "evidence.json"
 
 

@@ -13,7 +13,8 @@
    and each (label and value) and the SHA-256 of ``evidence.json`` must appear in the text
    of the PDF; and the report, rendered again from the evidence alone, must draw on each page
    what the file's page draws (``reports.rerender``) and carry the same links, with no action
-   that runs anything (``reports.annotations``);
+   that runs anything (``reports.annotations``), and the same metadata, bookmarks and viewer
+   settings (``reports.document_parts``);
 4. every checkpoint the auditor kept (``--checkpoint``), with any consistency proofs given
    (``--proof``): consistent with every checkpoint the report carries (``reports.kept``);
 5. with witness keys (``--witness``, ``--quorum``): the report's checkpoint, and the earlier
@@ -41,8 +42,16 @@ from ledger.tlog.note import Verifier
 from ledger.tlog.witnessed import QuorumError, Witnessed, check_quorum, distinct, split_note
 from reports.annotations import compare_annotations
 from reports.completeness import Completeness, check_completeness, check_ledger_verification
+from reports.document_parts import compare_document_parts
 from reports.errors import ReportInputError, ReportVerificationError
-from reports.evidence import ATTACHMENT_NAME, CheckedEvidence, Figure, parse_evidence, verify_evidence
+from reports.evidence import (
+    ATTACHMENT_NAME,
+    UNPROVEN_FORMATS,
+    CheckedEvidence,
+    Figure,
+    parse_evidence,
+    verify_evidence,
+)
 from reports.kept import ConsistencyProof, KeptCheck, KeptCheckpoint, check_kept
 from reports.kinds import recompute
 from reports.pdfsign import SignatureCheck, check_signatures
@@ -74,6 +83,9 @@ class VerifiedReport:
     links: int = 0
     completeness: Completeness | None = None
     ledger_verification: dict[str, Any] | None = None
+    # the evidence's format when it proves no completeness and the caller accepted that
+    unproven_format: str | None = None
+    document_parts: str = ""  # what reports.document_parts found the same as rendered
 
 
 @dataclass(frozen=True)
@@ -177,9 +189,12 @@ def verify_report(
     proofs: Sequence[ConsistencyProof] = (),
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int | None = None,
+    accept_unproven_completeness: bool = False,
 ) -> VerifiedReport:
     """Every check of the module docstring, in order; ReportVerificationError on the first
-    failure (ReportInputError if ``data`` is not a PDF)."""
+    failure (ReportInputError if ``data`` is not a PDF). Evidence of a format that does not
+    prove completeness (format 1, no range) is refused unless ``accept_unproven_completeness``:
+    an operator could switch a report to it to leave entries out (docs/formats.md §10A)."""
     if not data.startswith(b"%PDF-"):
         raise ReportInputError("the file is not a PDF")
     signatures = check_signatures(data, trust)
@@ -190,7 +205,15 @@ def verify_report(
     reader = _open(data)
     check_annotations(reader, signed=bool(signatures))
     raw = _evidence_bytes(reader)
-    checked = verify_evidence(parse_evidence(raw), verifier_key)
+    parsed = parse_evidence(raw)
+    unproven = parsed.format if parsed.format in UNPROVEN_FORMATS else None
+    if unproven is not None and not accept_unproven_completeness:
+        raise ReportVerificationError(
+            f"its evidence.json is {unproven}, a format that does not prove that no entry was left "
+            "out of the report; remake the report with this rledger, or pass "
+            "--accept-unproven-completeness to verify it anyway"
+        )
+    checked = verify_evidence(parsed, verifier_key)
     again = recompute(checked)
     completeness = check_completeness(checked)
     verification = check_ledger_verification(checked, again, completeness)
@@ -201,6 +224,7 @@ def verify_report(
     # Links and actions first: a page whose /AA was added should be named for that, not "differs".
     links = compare_annotations(data, rendered, signed=bool(signatures))
     pages = compare_pages(data, rendered)
+    parts = compare_document_parts(data, rendered)
     # verify_evidence has already parsed the key
     log = Verifier.parse(verifier_key)
     kept_checks = tuple(check_kept(checked, log, k, proofs) for k in kept)
@@ -222,6 +246,8 @@ def verify_report(
         links=links,
         completeness=completeness,
         ledger_verification=verification,
+        unproven_format=unproven,
+        document_parts=parts,
     )
 
 

@@ -141,20 +141,40 @@ def test_a_release_report_whose_range_starts_after_its_decision_fails(demo: Demo
     assert f"the range starts at seq {approval + 1}, which is not the report's decision" in err, err
 
 
-def test_a_format_1_report_still_verifies_and_says_completeness_is_not_proven(
+def test_a_report_downgraded_to_format_1_with_an_entry_left_out_is_refused_unless_accepted(
     demo: Demo, tmp_path: Path
 ) -> None:
-    assert evidence_of(demo.reports["audit"])["format"] == FORMAT
+    """The attacker review's downgrade: format 1 declares no range, so the completeness checks
+    cannot run; a rollback dropped and the report re-rendered would otherwise verify OK."""
+    report = demo.reports["audit"]
+    assert evidence_of(report)["format"] == FORMAT
+    rollback = seq_of(evidence_of(report), "release.rolled_back")
 
-    def older(e: dict[str, Any]) -> None:
+    def older_and_cut(e: dict[str, Any]) -> None:
         e["format"] = FORMAT_1
         del e["range"]
+        drop(e, rollback)
 
-    forged = forge(demo, demo.reports["audit"], older, tmp_path / "v1.pdf")
+    forged = forge(demo, report, older_and_cut, tmp_path / "v1.pdf")
     assert evidence_of(forged)["format"] == FORMAT_1 and "range" not in evidence_of(forged)
+    assert rollback not in [e.seq for e in entries_of(evidence_of(forged))]
     code, out, err = verify(demo, forged)
-    assert code == 0, err
-    assert "which entries were left out is not proven" in out, out
+    assert code == 3, out
+    assert f"its evidence.json is {FORMAT_1}, a format that does not prove that no entry was left out" in err
+    assert "remake the report with this rledger, or pass --accept-unproven-completeness" in err, err
+
+    run = demo.cli("report", "verify", forged, "--key", demo.key, "--accept-unproven-completeness")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].startswith("OK: ") and "which entries were left out is not proven" in run.out
+    assert lines[-1] == (
+        f"NOTE: its evidence is {FORMAT_1}, which does not prove completeness: entries may have been "
+        "left out of it (accepted with --accept-unproven-completeness)"
+    )
+
+    # The flag changes nothing for a format 2 report: no NOTE.
+    accepted = demo.cli("report", "verify", report, "--key", demo.key, "--accept-unproven-completeness")
+    assert accepted.code == 0 and "NOTE:" not in accepted.out, accepted.out + accepted.err
 
 
 def _set(field: str, value: object) -> Change:

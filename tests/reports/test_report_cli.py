@@ -145,8 +145,12 @@ def test_changed_reembedded_or_missing_evidence_is_rejected(demo: Demo, tmp_path
     data = json.loads(original)
     target = tmp_path / "t.pdf"
 
-    _reembed(source, target, original)  # the same bytes re-embedded: still verifies
-    assert _verify(demo, target) == (0, "")
+    # The same bytes re-embedded in a new file: evidence, figures and pages pass, but the new file
+    # lacks the rendering's metadata and bookmarks, which are checked last (reports.document_parts).
+    _reembed(source, target, original)
+    code, err = _verify(demo, target)
+    assert code == EXIT_FAILED and "differs from what the report's evidence renders to" in err, err
+    assert "page" not in err.split(":")[1] and "evidence.json" not in err, err
 
     figures = json.loads(original)
     figures["figures"][2]["value"] = "113.95"
