@@ -1,18 +1,20 @@
 PYTHON ?= python
 PG_SERVER ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: bench bench-quick bench-core bench-api bench-load bench-reports
+.PHONY: bench bench-quick bench-core bench-api bench-load bench-reports bench-scaling
 
 # Every benchmark, full size: the ledger core (a 1,000,000-entry ledger), the HTTP API, the
-# load test on PostgreSQL, and the PDF reports. Each prints ratios against a baseline measured
-# in the same run and never fails on a time. About 20 minutes on a quiet 2-core machine.
-bench: bench-core bench-api bench-load bench-reports
+# load test on PostgreSQL, the PDF reports, and the scaling table (gate, status, submit and a
+# service start at 1k, 10k and 100k decisions). Each prints ratios against a baseline measured
+# in the same run and never fails on a time. About 30 minutes on a quiet 2-core machine.
+bench: bench-core bench-api bench-load bench-reports bench-scaling
 
 # The same code at small sizes, in a couple of minutes: a smoke test.
 bench-quick:
 	$(PYTHON) -m benchmarks.run_all --quick
 	$(PYTHON) -m benchmarks.bench_api --quick
 	$(PYTHON) -m benchmarks.bench_reports --quick
+	$(PYTHON) -m benchmarks.bench_scaling --sizes 200,2000 --repeat 3
 
 bench-core:
 	$(PYTHON) -m benchmarks.run_all
@@ -27,3 +29,7 @@ bench-load:
 
 bench-reports:
 	$(PYTHON) -m benchmarks.bench_reports
+
+# gate, status, submit and a service start in fresh processes, each as a ratio to 1k decisions.
+bench-scaling:
+	$(PYTHON) -m benchmarks.bench_scaling --sizes 1000,10000,100000 --repeat 5
