@@ -24,6 +24,7 @@ from ledger.witness.request import BadRequest
 from policies.errors import PolicyCaseError, PolicyError, PolicyFileError
 from reports.errors import ReportError, ReportInputError, ReportVerificationError
 from services.keys import KeyFileError
+from services.online_verification import QuorumUsageError
 from store.database import UnreachableDatabaseError
 
 PROBLEM_JSON = "application/problem+json"
@@ -108,6 +109,7 @@ STATUS_BY_ERROR: dict[type[Exception], tuple[int, str]] = {
     PolicyFileError: (422, "Invalid policy file"),
     PolicyCaseError: (422, "Invalid policy case"),
     QuorumError: (409, "Checkpoint lacks the witness quorum"),
+    QuorumUsageError: (422, "A quorum needs witness keys"),
     BadRequest: (400, "Malformed add-checkpoint request"),  # the witness's; never raised by the API
 }
 

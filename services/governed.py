@@ -50,14 +50,16 @@ CATCH_UP_ENTRIES = 5000  # per transaction: bounded memory, and a lock held for 
 
 
 def _apply(state: GovernanceState, data: bytes) -> None:
-    """Fold one stored entry; one the rules refuse means the rows were not made from these entries."""
+    """Fold one stored entry. One the rules refuse was either appended without the rules
+    (behind the ledger's back) or met rows not made from these entries: both are named."""
     entry = Entry.parse(data)
     try:
         state.apply(entry)
     except LedgerError as exc:
         raise VerificationError(
-            f"entry {entry.seq} cannot be applied to the derived state table ({exc}): the table "
-            "was altered behind the ledger's back (run `rledger verify`)",
+            f"entry {entry.seq} is not allowed by the ledger's rules as the derived state table "
+            f"stands ({exc}): the entry was appended, or the table altered, behind the ledger's "
+            "back (run `rledger verify`)",
             index=entry.seq,
         ) from None
 
