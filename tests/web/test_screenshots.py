@@ -33,7 +33,9 @@ def test_screenshots_of_each_page(chromium: Any, live: Web, tmp_path: Path) -> N
         page.wait_for_selector("#sign-button:not([disabled])")
         page.screenshot(path=out / "act.png")
         page.goto("/ledger")
-        page.screenshot(path=out / "ledger.png")
+        page.click("text=Verify now")  # the page verifies on request, as `rledger verify` does
+        page.wait_for_selector("#verify-result.ok")
+        page.screenshot(path=out / "ledger.png", full_page=True)
         export, checkpoint = tmp_path / "ledger.jsonl", tmp_path / "checkpoint.txt"
         with export.open("wb") as sink:
             team.service.log.export(sink)
