@@ -10,9 +10,12 @@ verdict and open on it (``/PageMode /UseOutlines``). So these parts must be the 
   ``reports.rerender``);
 - the outline: its count, and per bookmark, in order and depth, the title, the destination or
   action (pages as page numbers), the count, colour and style;
-- the catalog's ``/PageMode``, ``/PageLayout``, ``/ViewerPreferences``, ``/PageLabels``,
-  ``/OpenAction``, ``/Lang`` and ``/Names`` but its embedded files, whose names must be the
-  rendering's (the evidence itself is checked by ``reports.verify``).
+- the catalog: exactly the rendering's keys (so no ``/AcroForm``, XFA, ``/Collection``,
+  ``/Dests``, ``/URI`` or structure tree it lacks), each with the rendering's value (the output
+  intent's ICC profile, ``/AF`` and the files it names, ``/Lang``, ...), and ``/Names`` but its
+  embedded files, whose names must be the rendering's (the evidence itself is checked by
+  ``reports.verify``);
+- each page: exactly the rendering's keys, and the same boxes, rotation, unit and thumbnail.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ from reports.errors import ReportVerificationError
 
 _CATALOG = ("/PageMode", "/PageLayout", "/ViewerPreferences", "/PageLabels", "/OpenAction", "/Lang")
 _ITEM = ("/Dest", "/A", "/Count", "/C", "/F")
+# Catalog keys compared on their own: the page tree by re-rendering (reports.rerender), the
+# outline, the names and the XMP metadata below.
+_CATALOG_ELSEWHERE = frozenset({"/Pages", "/Outlines", "/Names", "/Metadata"})
+# What a page dictionary holds beside its content that changes how it is shown.
+_PAGE_VIEW = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit", "/Thumb")
 _MAX_BOOKMARKS = 10_000  # a loop in /Next links is cut here, and reported as a difference
 
 Part = tuple[str, object]
@@ -82,7 +90,14 @@ class _Reader:
         metadata = catalog.get("/Metadata")
         xmp = metadata.get_object() if metadata is not None else None
         out.append(("the XMP metadata", xmp.get_data() if isinstance(xmp, StreamObject) else repr(xmp)))
-        out.extend((f"the catalog's {k}", self.canonical(catalog.get(k))) for k in _CATALOG)
+        # An allow-list, not a deny-list: the catalog holds exactly the rendering's keys, and each
+        # is the rendering's (those with their own comparison below excepted).
+        out.append(("the catalog's keys", tuple(sorted(catalog))))
+        keys = sorted({*_CATALOG, *catalog} - _CATALOG_ELSEWHERE)
+        out.extend((f"the catalog's {k}", self.canonical(catalog.get(k))) for k in keys)
+        for number, page in enumerate(self.pdf.pages, start=1):
+            out.append((f"page {number}'s keys", tuple(sorted(page))))
+            out.extend((f"page {number}'s {k}", self.canonical(page.get(k))) for k in _PAGE_VIEW)
         names_dict = _dict(catalog.get("/Names"))
         out.append(
             (

@@ -12,6 +12,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
+    DecodedStreamObject,
     DictionaryObject,
     NameObject,
     NumberObject,
@@ -62,16 +63,46 @@ def with_xmp_title(writer: PdfWriter) -> None:
     metadata.set_data(data.replace(b"</rdf:RDF>", f"<!-- {VERDICT} --></rdf:RDF>".encode()))
 
 
+def with_xfa_form(writer: PdfWriter) -> None:
+    """An XFA form, which some viewers draw instead of the pages (the second review, finding 1)."""
+    xfa = DecodedStreamObject()
+    xfa.set_data(f"<xdp:xdp><template>{VERDICT}</template></xdp:xdp>".encode())
+    form = DictionaryObject({_name("/Fields"): ArrayObject(), _name("/XFA"): writer._add_object(xfa)})
+    writer._root_object[_name("/AcroForm")] = writer._add_object(form)
+    writer._root_object[_name("/NeedsRendering")] = BooleanObject(True)
+
+
+def with_collection(writer: PdfWriter) -> None:
+    writer._root_object[_name("/Collection")] = DictionaryObject({_name("/View"): _name("/T")})
+
+
+def with_another_output_intent(writer: PdfWriter) -> None:
+    """The same keys, another colour profile: a viewer would show the bands' colours otherwise."""
+    intent = writer._root_object["/OutputIntents"][0].get_object()
+    intent[_name("/OutputConditionIdentifier")] = TextStringObject("a swapped-channel profile")
+
+
+def with_a_thumbnail(writer: PdfWriter) -> None:
+    thumb = DecodedStreamObject()
+    thumb.set_data(b"\x00" * 12)
+    thumb.update({_name("/Width"): NumberObject(2), _name("/Height"): NumberObject(2)})
+    writer.pages[0][_name("/Thumb")] = writer._add_object(thumb)
+
+
 ATTACKS: list[tuple[Attack, str]] = [
     (with_title, f"Info /Title differs from what the report's evidence renders to (the PDF has '{VERDICT}'"),
-    (with_display_doc_title, "the catalog's /ViewerPreferences differs"),
+    (with_display_doc_title, "the catalog's keys differs"),
     (with_bookmark_verdict, "the outline's /Count differs"),
     (
         with_renamed_bookmark,
         f"bookmark 1's title differs from what the report's evidence renders to (the PDF has '{VERDICT}'",
     ),
-    (with_page_mode, "the catalog's /PageMode differs"),
-    (with_page_labels, "the catalog's /PageLabels differs"),
+    (with_page_mode, "the catalog's keys differs"),
+    (with_page_labels, "the catalog's keys differs"),
+    (with_xfa_form, "the catalog's keys differs"),
+    (with_collection, "the catalog's keys differs"),
+    (with_another_output_intent, "the catalog's /OutputIntents differs"),
+    (with_a_thumbnail, "page 1 differs from what the report's evidence renders to"),  # pages first
     (with_xmp_title, "the XMP metadata differs"),
 ]
 
@@ -97,7 +128,7 @@ def test_all_of_the_forgery_at_once_fails_and_the_plain_rewrite_passes_saying_wh
     forged = tmp_path / "forged.pdf"
     forged.write_bytes(rewrite(demo.reports["audit"].read_bytes(), everything))
     failed = demo.cli("report", "verify", forged, "--key", demo.key)
-    assert failed.code == 3 and "it was changed after rendering" in failed.err, failed.err
+    assert failed.code == 3 and "changed after rendering" in failed.err, failed.err
 
     plain = tmp_path / "plain.pdf"
     plain.write_bytes(rewrite(demo.reports["audit"].read_bytes(), lambda _w: None))
