@@ -23,6 +23,7 @@ from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time
 from ledger.tlog.merkle import CompactRange, frontier_ids
 from ledger.tlog.note import Signer
 from services.ports import AppendCheck, AppendResult, PendingEntry
+from store.blobs import blob
 from store.database import driver_message, shown_url, write_transaction
 from store.derived import ConnectionRows
 from store.read import bodies_since, fetch_nodes, head
@@ -169,7 +170,7 @@ def append_time(conn: Connection, moment: Moment, size: int) -> datetime:
     if size == 0:
         return moment
     body = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq == size - 1)).scalar_one()
-    newest = Entry.parse(bytes(body)).time
+    newest = Entry.parse(blob(body)).time
     return max(moment.astimezone(UTC), parse_time(newest))
 
 

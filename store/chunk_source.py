@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from store.blobs import blob
 from store.database import make_engine, read_transaction
 from store.schema import ENTRIES
 
@@ -33,7 +34,7 @@ class SqlChunkSource:
         )
         with read_transaction(_engine(self.url)) as conn:
             rows = conn.execute(query).all()
-        return [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
+        return [blob(r.body) for r in rows], [blob(r.leaf_hash) for r in rows]
 
 
 def _engine(url: str) -> Engine:

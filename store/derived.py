@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, inspect, select
 
 from services.ports import StateRow as Row
+from store.blobs import blob
 from store.database import read_transaction, write_transaction
 from store.schema import DERIVED, DERIVED_TABLE, ENTRIES
 
@@ -31,12 +32,12 @@ def has_table(conn: Connection) -> bool:
 
 def _get(conn: Connection, namespace: str, key: str) -> bytes | None:
     value = conn.execute(_GET, {"ns": namespace, "k": key}).scalar()
-    return None if value is None else bytes(value)
+    return None if value is None else blob(value)
 
 
 def _items(conn: Connection, namespace: str) -> list[tuple[str, bytes]]:
     query = select(DERIVED.c.key, DERIVED.c.value).where(DERIVED.c.namespace == namespace)
-    return [(str(k), bytes(v)) for k, v in conn.execute(query.order_by(DERIVED.c.key))]
+    return [(str(k), blob(v)) for k, v in conn.execute(query.order_by(DERIVED.c.key))]
 
 
 def _count(conn: Connection, namespace: str) -> int:
@@ -103,7 +104,7 @@ def all_rows(engine: Engine) -> dict[tuple[str, str], bytes] | None:
     with read_transaction(engine) as conn:
         if not has_table(conn):
             return None
-        return {(str(ns), str(k)): bytes(v) for ns, k, v in conn.execute(select(DERIVED))}
+        return {(str(ns), str(k)): blob(v) for ns, k, v in conn.execute(select(DERIVED))}
 
 
 def in_transaction(
@@ -114,7 +115,7 @@ def in_transaction(
 
     def read(start: int, limit: int) -> list[bytes]:
         query = select(ENTRIES.c.body).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq).limit(limit)
-        return [bytes(body) for (body,) in conn.execute(query)]
+        return [blob(body) for (body,) in conn.execute(query)]
 
     with write_transaction(engine) as conn:
         return work(ConnectionRows(conn), read)

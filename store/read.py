@@ -17,6 +17,7 @@ from ledger.tlog.chunks import Chunk
 from ledger.tlog.entry import GENESIS_PREV
 from ledger.tlog.merkle import NodeId
 from services.ports import DecisionRef
+from store.blobs import blob
 from store.database import UnreachableDatabaseError, has_ledger, read_transaction, shown_url
 from store.schema import (
     CHECKPOINT_NOTES,
@@ -39,7 +40,7 @@ def head(conn: Connection) -> tuple[int, str]:
     row = conn.execute(HEAD).first()
     if row is None:
         return 0, GENESIS_PREV
-    return int(row.seq) + 1, bytes(row.leaf_hash).hex()
+    return int(row.seq) + 1, blob(row.leaf_hash).hex()
 
 
 def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
@@ -50,10 +51,10 @@ def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[N
     found: dict[NodeId, bytes] = {}
     if leaves:
         for seq, value in conn.execute(LEAF_HASHES, {"ids": leaves}):
-            found[(0, int(seq))] = bytes(value)
+            found[(0, int(seq))] = blob(value)
     if upper:
         for key, value in conn.execute(NODE_HASHES, {"ids": list(upper)}):
-            found[upper[int(key)]] = bytes(value)
+            found[upper[int(key)]] = blob(value)
     missing = set(ids) - set(found)
     if missing:
         raise StorageError(f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}")
@@ -63,7 +64,7 @@ def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[N
 def bodies_since(conn: Connection, start: int) -> list[bytes]:
     """Every entry's bytes from seq ``start`` on, in seq order."""
     rows = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq >= start).order_by(ENTRIES.c.seq))
-    return [bytes(body) for (body,) in rows]
+    return [blob(body) for (body,) in rows]
 
 
 # -- metadata -----------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def size(engine: Engine) -> int:
 def entry(engine: Engine, seq: int) -> bytes | None:
     with read_transaction(engine) as conn:
         row = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq == seq)).first()
-    return None if row is None else bytes(row.body)
+    return None if row is None else blob(row.body)
 
 
 def nodes(engine: Engine, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
@@ -118,7 +119,7 @@ def bodies_from(engine: Engine, start: int, chunk_entries: int) -> Iterator[byte
         if not rows:
             return
         for row in rows:
-            yield bytes(row.body)
+            yield blob(row.body)
         after = int(rows[-1].seq)
 
 
@@ -134,7 +135,7 @@ def entry_chunks(engine: Engine, chunk_entries: int, end: int | None) -> Iterato
         rows = _entries_after(engine, after, limit, ENTRIES.c.body, ENTRIES.c.leaf_hash)
         if not rows:
             return
-        yield position, [bytes(r.body) for r in rows], [bytes(r.leaf_hash) for r in rows]
+        yield position, [blob(r.body) for r in rows], [blob(r.leaf_hash) for r in rows]
         position += len(rows)
         after = int(rows[-1].seq)
 

@@ -632,3 +632,30 @@ def test_integrity_only_verify_passes_and_says_what_it_did_not_check(
     assert f"OK: {SIZE} entries verified" in out
     assert "NOTE: integrity only: no entry was parsed" in out
     assert "every entry was allowed" not in out
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE ledger_entries SET body = CAST(body AS TEXT) WHERE seq = 5",
+        "UPDATE ledger_derived_state SET value = CAST(value AS TEXT) WHERE namespace != 'meta'",
+    ],
+    ids=["an-entry-body", "derived-state-values"],
+)
+def test_bytes_rewritten_as_text_are_named_not_an_internal_error(
+    home: Path, change: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite keeps whatever type an UPDATE gives a value: text where the ledger writes bytes is
+    tampering, and verify says so (the second attacker review got "internal error" here)."""
+    conn = sqlite3.connect(home / "ledger.db", isolation_level=None)
+    try:
+        for (trigger,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {trigger}")
+        assert conn.execute(change).rowcount >= 1
+    finally:
+        conn.close()
+    code = main(["--home", str(home), "verify"])
+    _, err = capsys.readouterr()
+    assert code == EXIT_VERIFICATION_FAILED, err
+    assert "stored as str where the ledger writes bytes: the database was altered behind" in err
+    assert "internal error" not in err
