@@ -114,46 +114,60 @@ def _timed(command: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(seconds), max(peaks)
 
 
-def measure(home: Path, ref: str, repeat: int, number: int) -> dict[str, tuple[float, float]]:
+def measure_once(home: Path, ref: str, number: int, attempt: int) -> dict[str, tuple[float, float]]:
+    """One run of each command on the ledger in ``home``: (seconds, peak MiB) by command."""
     cli_run = [sys.executable, "-c", RUNNER, "--home", str(home)]
     url = sqlite_url(home / "ledger.db")
     submit_file = home / f"submit-{number}.yaml"
-    figures = {
-        "gate": _timed([*cli_run, "gate", ref], repeat),
-        "status": _timed([*cli_run, "decision", "status", ref], repeat),
-        "service open": _timed([sys.executable, "-c", OPEN_SERVICE, url, ALICE], repeat),
-    }
     text = (Path(cli.demo.__file__).parent / DEMO_FILE).read_text()
-    seconds, peaks = [], []
+    # each submit records a new version
+    submit_file.write_text(re.sub(r"(?m)^version: .*$", f'version: "9.{number}.{attempt}"', text))
     key = str(home / "alice.key")
-    for attempt in range(repeat):  # each submit records a new version
-        version = f'version: "9.{number}.{attempt}"'
-        submit_file.write_text(re.sub(r"(?m)^version: .*$", version, text))
-        one = _timed([*cli_run, "decision", "submit", str(submit_file), "--as", ALICE, "--key", key], 1)
-        seconds.append(one[0])
-        peaks.append(one[1])
-    figures["submit"] = (statistics.median(seconds), max(peaks))
-    return figures
+    return {
+        "gate": _timed([*cli_run, "gate", ref], 1),
+        "status": _timed([*cli_run, "decision", "status", ref], 1),
+        "service open": _timed([sys.executable, "-c", OPEN_SERVICE, url, ALICE], 1),
+        "submit": _timed([*cli_run, "decision", "submit", str(submit_file), "--as", ALICE, "--key", key], 1),
+    }
+
+
+def measure(workdir: Path, sizes: list[int], repeat: int) -> dict[int, dict[str, tuple[float, float]]]:
+    """(median seconds, largest peak MiB) by size and command. The sizes take turns, one run
+    each per round, so a machine that gets busier or quieter meanwhile moves them alike."""
+    ref = f"{parse_decision_text((Path(cli.demo.__file__).parent / DEMO_FILE).read_text())['model']}-00@2.0"
+    runs: dict[int, list[dict[str, tuple[float, float]]]] = {n: [] for n in sizes}
+    for attempt in range(repeat):
+        log(f"round {attempt + 1}/{repeat}")
+        for n in sizes:
+            runs[n].append(measure_once(workdir / f"ledger-{n}", ref, n, attempt))
+    return {
+        n: {
+            name: (
+                statistics.median(run[name][0] for run in runs[n]),
+                max(run[name][1] for run in runs[n]),
+            )
+            for name in runs[n][0]
+        }
+        for n in sizes
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="1000,10000,100000", help="decisions per ledger, comma separated")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the ledgers here; ones already built are reused"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="rledger-scaling-"))
-    results: dict[int, dict[str, tuple[float, float]]] = {}
     for n in sizes:
         home = workdir / f"ledger-{n}"
         if not (home / "ledger.db").exists():
             log(f"building a ledger of {n:,} decisions in {home}")
             build(home, n)
-        ref = (
-            f"{parse_decision_text((Path(cli.demo.__file__).parent / DEMO_FILE).read_text())['model']}-00@2.0"
-        )
-        results[n] = measure(home, ref, args.repeat, n)
+    results = measure(workdir, sizes, args.repeat)
     base = results[sizes[0]]
     print(
         f"\nscaling against {sizes[0]:,} decisions (target: ratio <= {TARGET}); median of {args.repeat} runs"

@@ -187,9 +187,12 @@ class BuiltLedger:
     def url(self) -> str:
         return f"sqlite:///{self.path}"
 
-    def append_rate(self, up_to: int | None = None) -> float:
-        """Entries per second inside LedgerStore.append, over batches ending at or before ``up_to``."""
-        chosen = [(n, s) for end, n, s in self.batches if up_to is None or end <= up_to]
+    def append_rate(self, up_to: int | None = None, from_size: int = 0) -> float:
+        """Entries per second inside LedgerStore.append, over the batches that end at or before
+        ``up_to`` and start at or after ``from_size``."""
+        chosen = [
+            (n, s) for end, n, s in self.batches if (up_to is None or end <= up_to) and end - n >= from_size
+        ]
         return sum(n for n, _ in chosen) / sum(s for _, s in chosen)
 
     def service(self) -> LedgerService:

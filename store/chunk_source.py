@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from store.blobs import blob
 from store.database import make_engine, read_transaction
-from store.schema import ENTRIES
+from store.driver import fetch_all
+from store.schema import ENTRIES_RANGE_SQL
 
 _ENGINES: dict[str, Engine] = {}  # per process: the URL -> its engine
 
@@ -27,14 +28,9 @@ class SqlChunkSource:
     def read(self, first: int, count: int) -> tuple[list[bytes], list[bytes] | None]:
         """The stored entries with seq in ``[first, first + count)``, in seq order, and their
         recorded leaf hashes. Rows that are missing are simply absent (the caller notices)."""
-        query = (
-            select(ENTRIES.c.body, ENTRIES.c.leaf_hash)
-            .where(ENTRIES.c.seq >= first, ENTRIES.c.seq < first + count)
-            .order_by(ENTRIES.c.seq)
-        )
         with read_transaction(_engine(self.url)) as conn:
-            rows = conn.execute(query).all()
-        return [blob(r.body) for r in rows], [blob(r.leaf_hash) for r in rows]
+            rows = fetch_all(conn, ENTRIES_RANGE_SQL, (first, first + count))
+        return [blob(body) for body, _ in rows], [blob(leaf) for _, leaf in rows]
 
 
 def _engine(url: str) -> Engine:

@@ -19,17 +19,23 @@ from ledger.tlog.merkle import NodeId
 from services.ports import DecisionRef
 from store.blobs import blob
 from store.database import UnreachableDatabaseError, has_ledger, read_transaction, shown_url
+from store.driver import fetch_all
 from store.schema import (
     CHECKPOINT_NOTES,
     CHECKPOINTS,
+    DECISION_RANGE_SQL,
     DECISIONS,
     ENTRIES,
+    ENTRIES_AFTER_SQL,
     HEAD,
+    INDEX_MASK,
     LATEST_CHECKPOINT,
     LEAF_HASHES,
+    LEAF_RANGE_SQL,
+    LEVEL_SHIFT,
     META,
     NODE_HASHES,
-    node_key,
+    NODE_RANGE_SQL,
 )
 
 # -- inside a transaction -----------------------------------------------------------------
@@ -46,19 +52,34 @@ def head(conn: Connection) -> tuple[int, str]:
 def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
     """The stored hash of each (level, index) in ``ids``: leaf hashes at level 0, subtree
     hashes above. StorageError if any is missing."""
-    leaves = [index for level, index in ids if level == 0]
-    upper = {node_key(n): n for n in ids if n[0] > 0}
     found: dict[NodeId, bytes] = {}
-    if leaves:
-        for seq, value in conn.execute(LEAF_HASHES, {"ids": leaves}):
-            found[(0, int(seq))] = blob(value)
-    if upper:
-        for key, value in conn.execute(NODE_HASHES, {"ids": list(upper)}):
-            found[upper[int(key)]] = blob(value)
+    by_level: dict[int, list[int]] = {}
+    for level, index in ids:
+        by_level.setdefault(level, []).append(index)
+    for level, indexes in by_level.items():
+        for index, value in _level_hashes(conn, level, indexes):
+            found[(level, index)] = blob(value)
     missing = set(ids) - set(found)
     if missing:
         raise StorageError(f"the tree is missing {len(missing)} stored node(s), e.g. {sorted(missing)[0]}")
     return found
+
+
+def _level_hashes(conn: Connection, level: int, indexes: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(index, hash) of the wanted nodes of one level. Verification asks for every node a chunk
+    of entries creates, which are contiguous at each level: one range scan, not an IN list of
+    thousands of parameters (whose compilation cost more than the query)."""
+    low, high = min(indexes), max(indexes)
+    wanted = set(indexes)
+    shift = level << LEVEL_SHIFT  # ledger_nodes.id (store.schema.node_key); seq for the leaves
+    rows: Sequence[tuple[Any, ...]]
+    if high - low < 2 * len(wanted):
+        text = LEAF_RANGE_SQL if level == 0 else NODE_RANGE_SQL
+        rows = fetch_all(conn, text, (shift | low, shift | high))
+    else:
+        query = LEAF_HASHES if level == 0 else NODE_HASHES
+        rows = [tuple(row) for row in conn.execute(query, {"ids": [shift | index for index in indexes]})]
+    return ((int(key) & INDEX_MASK, value) for key, value in rows if int(key) & INDEX_MASK in wanted)
 
 
 def bodies_since(conn: Connection, start: int) -> list[bytes]:
@@ -132,12 +153,13 @@ def entry_chunks(engine: Engine, chunk_entries: int, end: int | None) -> Iterato
     position, after = 0, -1
     while end is None or position < end:
         limit = chunk_entries if end is None else min(chunk_entries, end - position)
-        rows = _entries_after(engine, after, limit, ENTRIES.c.body, ENTRIES.c.leaf_hash)
+        with read_transaction(engine) as conn:
+            rows = fetch_all(conn, ENTRIES_AFTER_SQL, (after, limit))
         if not rows:
             return
-        yield position, [blob(r.body) for r in rows], [blob(r.leaf_hash) for r in rows]
+        yield position, [blob(body) for _, body, _ in rows], [blob(leaf) for _, _, leaf in rows]
         position += len(rows)
-        after = int(rows[-1].seq)
+        after = int(rows[-1][0])
 
 
 def _entries_after(engine: Engine, after: int, limit: int, *columns: Any) -> Sequence[Any]:
@@ -206,14 +228,11 @@ def decision_rows(engine: Engine, start: int | None = None, end: int | None = No
     """The rows of the decision lookup table with ``start <= seq < end`` (None: unbounded), in
     seq order (for verification, which trusts no derived table: each row is checked against
     the entry it points at, a chunk of entries at a time)."""
-    query = select(DECISIONS).order_by(DECISIONS.c.seq)
-    if start is not None:
-        query = query.where(DECISIONS.c.seq >= start)
-    if end is not None:
-        query = query.where(DECISIONS.c.seq < end)
+    low = -(2**62) if start is None else start  # seq is a BIGINT: these bound any row
+    high = 2**62 if end is None else end
     with read_transaction(engine) as conn:
-        rows = conn.execute(query).all()
-    return [_decision_ref(r) for r in rows]
+        rows = fetch_all(conn, DECISION_RANGE_SQL, (low, high))
+    return [DecisionRef(int(seq), model, version, leaf_hex) for seq, model, version, leaf_hex in rows]
 
 
 def decision_count(engine: Engine) -> int:

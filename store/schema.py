@@ -33,6 +33,7 @@ from sqlmodel import Field, SQLModel
 from ledger.tlog.merkle import NodeId
 
 LEVEL_SHIFT = 40  # node id = level << 40 | index: 2^40 leaves is far beyond any ledger
+INDEX_MASK = (1 << LEVEL_SHIFT) - 1
 
 
 def node_key(node: NodeId) -> int:
@@ -107,6 +108,14 @@ DERIVED: Table = DerivedStateRow.__table__  # type: ignore[attr-defined]
 LEAF_HASHES = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(
     ENTRIES.c.seq.in_(bindparam("ids", expanding=True))
 )
+# Plain SQL for store.driver: the hot reads of verification, read as tuples.
+LEAF_RANGE_SQL = "SELECT seq, leaf_hash FROM ledger_entries WHERE seq BETWEEN ? AND ?"
+NODE_RANGE_SQL = "SELECT id, hash FROM ledger_nodes WHERE id BETWEEN ? AND ?"
+ENTRIES_AFTER_SQL = "SELECT seq, body, leaf_hash FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?"
+DECISION_RANGE_SQL = (
+    "SELECT seq, model, version, leaf_hex FROM ledger_decisions WHERE seq >= ? AND seq < ? ORDER BY seq"
+)
+ENTRIES_RANGE_SQL = "SELECT body, leaf_hash FROM ledger_entries WHERE seq >= ? AND seq < ? ORDER BY seq"
 NODE_HASHES = select(NODES.c.id, NODES.c.hash).where(NODES.c.id.in_(bindparam("ids", expanding=True)))
 LATEST_CHECKPOINT = (
     select(CHECKPOINTS.c.size, CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.size.desc()).limit(1)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -24,6 +26,7 @@ from ledger.tlog.merkle import leaf_hash
 
 GENESIS_PREV = "0" * 64
 ENTRY_KEYS = frozenset({"kind", "payload", "prev", "seq", "time"})
+_MEMBERS = itemgetter("seq", "prev", "time", "kind", "payload")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
@@ -42,12 +45,27 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    if not isinstance(text, str) or not _TIME.fullmatch(text):
+    """The moment an entry's ``time`` names; FormatError unless RFC 3339 UTC ending in Z."""
+    if not isinstance(text, str):
+        raise FormatError(f"time {text!r} is not RFC 3339 UTC ending in Z")
+    return _parse_time(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_time(text: str) -> datetime:
+    # Cached because every entry of one append shares its time: verification reads each
+    # distinct time once. Only valid times are cached (an exception is not a result).
+    if not _TIME.fullmatch(text):
         raise FormatError(f"time {text!r} is not RFC 3339 UTC ending in Z")
     try:
         return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     except ValueError as exc:
         raise FormatError(f"time {text!r} is not a valid date and time: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _is_kind(text: str) -> bool:
+    return _KIND.fullmatch(text) is not None  # a ledger has a handful of kinds: checked once each
 
 
 @dataclass(frozen=True)
@@ -94,15 +112,15 @@ class Entry:
 
     @classmethod
     def from_value(cls, data: bytes, value: Any) -> Entry:
-        if not isinstance(value, dict) or set(value) != ENTRY_KEYS:
+        if not isinstance(value, dict) or value.keys() != ENTRY_KEYS:
             raise FormatError(f"an entry is an object with exactly the members {sorted(ENTRY_KEYS)}")
-        seq, prev, time, kind, payload = (value[k] for k in ("seq", "prev", "time", "kind", "payload"))
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        seq, prev, time, kind, payload = _MEMBERS(value)
+        if type(seq) is not int or seq < 0:  # not isinstance: a bool is an int there
             raise FormatError("seq must be a non-negative integer")
         if not isinstance(prev, str) or not _HEX64.fullmatch(prev):
             raise FormatError("prev must be 64 lowercase hex digits")
         parse_time(time)
-        if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        if not isinstance(kind, str) or not _is_kind(kind):
             raise FormatError("kind must be dotted lowercase words")
         if not isinstance(payload, dict):
             raise FormatError("payload must be an object")
