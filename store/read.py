@@ -209,7 +209,12 @@ def decision_by_version(engine: Engine, model: str, version: str) -> DecisionRef
 
 
 def decisions_by_prefix(engine: Engine, prefix: str, limit: int) -> list[DecisionRef]:
-    query = select(DECISIONS).where(DECISIONS.c.leaf_hex.like(prefix + "%"))
+    # The range lets both databases seek the leaf_hex index (LIKE alone is a scan in SQLite,
+    # where it ignores case, and in PostgreSQL outside the C collation); LIKE stays the test.
+    # Every stored leaf_hex is lowercase hex, so all that start with the prefix sort below +"g".
+    low = prefix.lower()
+    within = (DECISIONS.c.leaf_hex >= low) & (DECISIONS.c.leaf_hex < low + "g")
+    query = select(DECISIONS).where(within, DECISIONS.c.leaf_hex.like(prefix + "%"))
     with read_transaction(engine) as conn:
         rows = conn.execute(query.order_by(DECISIONS.c.seq).limit(limit)).all()
     return [_decision_ref(r) for r in rows]

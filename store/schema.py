@@ -112,6 +112,11 @@ LEAF_HASHES = select(ENTRIES.c.seq, ENTRIES.c.leaf_hash).where(
 LEAF_RANGE_SQL = "SELECT seq, leaf_hash FROM ledger_entries WHERE seq BETWEEN ? AND ?"
 NODE_RANGE_SQL = "SELECT id, hash FROM ledger_nodes WHERE id BETWEEN ? AND ?"
 ENTRIES_AFTER_SQL = "SELECT seq, body, leaf_hash FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?"
+RECORDED_PAIR_SQL = "SELECT 1 FROM ledger_decisions WHERE model = ? AND version = ?"
+RECORDED_PAIRS_PG = (
+    "SELECT d.model, d.version FROM ledger_decisions AS d "
+    "JOIN unnest(?::text[], ?::text[]) AS w(model, version) ON d.model = w.model AND d.version = w.version"
+)
 DECISION_RANGE_SQL = (
     "SELECT seq, model, version, leaf_hex FROM ledger_decisions WHERE seq >= ? AND seq < ? ORDER BY seq"
 )
