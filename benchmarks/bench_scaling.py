@@ -3,7 +3,10 @@ submit`` and a service start on ledgers of 1k, 10k and 100k decisions (more with
 as a ratio to the smallest ledger's figure (target <= 1.5), with each command's peak memory.
 
 Every figure is a fresh process, as a CI job or an API worker starting would see it: the
-median wall time of ``--repeat`` runs. Printed, never asserted.
+median wall time of ``--repeat`` runs, the sizes taking turns within each round so that a
+machine growing busier or quieter moves them alike. Printed, never asserted. ``--workdir``
+keeps the ledgers (building 100k governed decisions takes minutes: every one is re-scored
+and re-evaluated by the rules as it is appended) and reuses those already there.
 
 The ledgers are real: an admin, a submitter and decisions signed by her, appended through the
 governed log 1,000 per transaction (so every entry passed the governance rules and the derived
