@@ -225,9 +225,12 @@ class GovernedLog:
         Raises the governance error (RefusedError and kin) of the first refused entry, and
         nothing is written: neither the entries nor any derived state row.
         """
+        state_scope.drop(self)  # from here on the scope's state may be behind the log
+        # Catch up outside the database's write lock (inside it only the newest entries are
+        # read), and outside this one too: catching up is a write transaction of its own, safe
+        # to run concurrently, and every writer queued here would otherwise wait for it.
+        self._current_state()
         with self._lock:
-            state_scope.drop(self)  # from here on the scope's state may be behind the log
-            self._current_state()  # catch up outside the write lock: inside it, only the newest entries
             try:
                 result = self.store.append(pending, self.clock.now, self.signing_key(), self.check)
             except BaseException:
