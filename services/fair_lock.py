@@ -20,41 +20,49 @@ class FairLock:
 
     ``with lock:`` as with ``threading.RLock``; the owning thread may take it again and
     must release it as often. Releasing a lock the calling thread does not hold raises
-    RuntimeError.
+    RuntimeError. A release hands the lock straight to the longest waiter and wakes only
+    that thread: waking every waiter to re-check would cost the new owner the GIL.
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()  # guards the fields below, held only briefly
         self._owner: int | None = None
         self._depth = 0
-        self._queue: deque[int] = deque()  # idents of the threads waiting, in arrival order
+        self._queue: deque[tuple[int, threading.Lock]] = deque()  # (waiter, its locked gate)
 
     def acquire(self) -> bool:
         me = threading.get_ident()
-        with self._cond:
+        with self._mutex:
             if self._owner == me:
                 self._depth += 1
                 return True
-            self._queue.append(me)
-            while self._owner is not None or self._queue[0] != me:
-                self._cond.wait()
-            self._queue.popleft()
-            self._owner, self._depth = me, 1
-            return True
+            if self._owner is None and not self._queue:
+                self._owner, self._depth = me, 1
+                return True
+            gate = threading.Lock()
+            gate.acquire()
+            self._queue.append((me, gate))
+        gate.acquire()  # released by the owner before us, which has made us the owner
+        return True
 
     def release(self) -> None:
-        with self._cond:
+        with self._mutex:
             if self._owner != threading.get_ident():
                 raise RuntimeError("release of a FairLock this thread does not hold")
             self._depth -= 1
-            if self._depth == 0:
+            if self._depth:
+                return
+            if self._queue:
+                waiter, gate = self._queue.popleft()
+                self._owner, self._depth = waiter, 1
+                gate.release()
+            else:
                 self._owner = None
-                self._cond.notify_all()  # the head of the queue takes it; the others wait again
 
     @property
     def waiting(self) -> int:
         """How many threads are queued for the lock now (for tests and diagnostics)."""
-        with self._cond:
+        with self._mutex:
             return len(self._queue)
 
     def __enter__(self) -> bool:
