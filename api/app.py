@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import docs_ui, problems
 from api.idempotency import IdempotencyStore
@@ -17,6 +18,7 @@ from ledger.clock import clock_from_environment
 from services.keys import ledger_signing_key
 from services.ledger_service import LedgerService
 from services.settings import DEFAULT_MAX_BODY_BYTES, Settings, max_body_bytes
+from services.state_scope import one_state
 from services.witness_config import load_witness_config
 from store.ledger_store import LedgerStore
 from store.witness_client import HttpWitnessTransport
@@ -42,9 +44,23 @@ def create_app(service: LedgerService, max_body: int = DEFAULT_MAX_BODY_BYTES) -
     app.middleware("http")(app.state.metrics.middleware)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(OneStatePerRequest)
     for module in (decisions, ledger_routes, policies_routes, identities, reports, ops):
         app.include_router(module.router)
     return app
+
+
+class OneStatePerRequest:
+    """ASGI middleware: every ``service.state()`` of one request is the same state until the
+    request appends (services.state_scope), so the token check, the caller's identity and the
+    route read each derived state row once, not once each."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with one_state():
+            await self.app(scope, receive, send)
 
 
 def _sql_store(service: LedgerService) -> LedgerStore:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,6 +27,8 @@ from ledger.errors import (
 )
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer, Signer
+from services import state_scope
+from services.fair_lock import FairLock
 from services.ports import AppendResult, DecisionRef, LogStore, PendingEntry
 
 STATEMENT_KINDS = frozenset(
@@ -115,7 +116,8 @@ class GovernedLog:
 
     One instance may serve many threads (the HTTP API): each ``state()`` is a new object over
     the derived state rows; only the in-memory fold of a schema without them is shared,
-    guarded by a re-entrant lock.
+    guarded by a re-entrant lock. Writers take that lock in arrival order (FairLock), so
+    under many concurrent writers none waits more turns than there were writers ahead of it.
     """
 
     def __init__(
@@ -130,7 +132,7 @@ class GovernedLog:
         self.signer = signer
         self.random = random
         self._state: GovernanceState | None = None
-        self._lock = threading.RLock()
+        self._lock = FairLock()
         # Called with each append's result once it has committed, outside the lock
         # (services.witnessing sends the new checkpoint to the witnesses). It must not raise.
         self.after_append: Callable[[AppendResult], None] | None = None
@@ -151,7 +153,19 @@ class GovernedLog:
         their own (:meth:`catch_up`). On a schema without the rows the entries are folded in
         memory as before. Raises VerificationError when the rows claim more entries than the
         log holds, or hold a state the entries after them cannot be applied to.
+
+        Inside ``services.state_scope.one_state()`` (each HTTP request) every call gets the
+        same state until this log appends.
         """
+        shared = state_scope.scoped(self)
+        if shared is None:
+            shared = self._current_state()
+            state_scope.keep(self, shared)
+        state: GovernanceState = shared
+        return state
+
+    def _current_state(self) -> GovernanceState:
+        """The state read now (see :meth:`state`), never a scope's."""
         rows = self.store.state_rows()
         if rows is None:
             return self._fold(self.store.bodies_from)
@@ -211,8 +225,12 @@ class GovernedLog:
         Raises the governance error (RefusedError and kin) of the first refused entry, and
         nothing is written: neither the entries nor any derived state row.
         """
+        state_scope.drop(self)  # from here on the scope's state may be behind the log
+        # Catch up outside the database's write lock (inside it only the newest entries are
+        # read), and outside this one too: catching up is a write transaction of its own, safe
+        # to run concurrently, and every writer queued here would otherwise wait for it.
+        self._current_state()
         with self._lock:
-            self.state()  # catch up outside the write lock; inside it only the newest entries are read
             try:
                 result = self.store.append(pending, self.clock.now, self.signing_key(), self.check)
             except BaseException:
