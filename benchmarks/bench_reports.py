@@ -212,7 +212,9 @@ def scale(sizes: list[int], workdir: Path | None) -> None:
         print(f"  built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         pdf = home / "audit.pdf"
         made = _child(MAKE, sqlite_url(home / "ledger.db"), str(pdf))
+        print(f"  made: {made}", file=sys.stderr, flush=True)
         checked = _child(CHECK, str(pdf), str(home / "verifier.key"))
+        print(f"  verified: {checked}", file=sys.stderr, flush=True)
         rows.append((n, made, checked, pdf.stat().st_size))
     base_make, base_check = rows[0][1]["peak_kib"] / 1024, rows[0][2]["peak_kib"] / 1024
     print(f"\naudit reports at scale; idle interpreter with the same imports: {idle:.1f} MiB peak")

@@ -261,7 +261,8 @@ def _prepare(
     unsigned = _unsigned_evidence(
         snapshot, kind, params, seqs, proofs, consistency, verification, entry_range
     )
-    checked = verify_evidence(unsigned, snapshot.verifier_key)
+    # Parsed once, when the snapshot was read: the checks take those entries, not a second copy.
+    checked = verify_evidence(unsigned, snapshot.verifier_key, [snapshot.entries[s] for s in seqs])
     recomputed = recompute(checked)
     # Checked as a verifier will, so that a report which would not verify is never written.
     check_ledger_verification(checked, recomputed, check_completeness(checked))

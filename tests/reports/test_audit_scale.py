@@ -110,6 +110,8 @@ def test_the_body_summarises_and_the_evidence_embeds_every_entry(big: LedgerServ
     checked = verify_report(rendered.data, big.log.verifier_key())
     assert checked.entries == size
     assert checked.completeness is not None and checked.completeness.first == 0
+    # Attached from the file, the PDF is byte for byte the one rendered again from the bytes.
+    assert checked.pages is not None and checked.pages.identical_bytes
 
 
 def _header() -> Evidence:
