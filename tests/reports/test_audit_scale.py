@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import apply_configuration
 
 from governance.record import DECISION_KIND, decision_record
 from ledger.clock import FixedClock
@@ -20,7 +21,7 @@ from ledger.scoring.input import parse_decision_text, parse_request
 from ledger.tlog.entry import Entry
 from ledger.tlog.note import Ed25519Signer
 from policies.evaluate import evaluate_request
-from reports import audit
+from reports import audit, verify
 from reports.evidence import Evidence, Figure, parse_evidence
 from reports.evidence_stream import EvidenceFile, write_evidence
 from reports.generate import prepare_audit, render
@@ -32,6 +33,7 @@ from services.ledger_service import LedgerService
 from services.ports import PendingEntry
 from services.settings import sqlite_url
 from store.ledger_store import LedgerStore
+from tests.reports.conftest import Demo
 
 ORIGIN = "test.example/audit-scale"
 ADMIN = "admin@example.com"
@@ -153,3 +155,17 @@ def test_the_evidence_writer_takes_one_entry_at_a_time() -> None:
     whole = Evidence(**{**_header().__dict__, "entries": entries, "inclusion_proofs": proofs})
     whole = Evidence(**{**whole.__dict__, "figures": figures()})
     assert out.getvalue() == whole.to_bytes()  # the same bytes as the format always had
+
+
+def test_evidence_beyond_pypdf_stream_limits_is_still_read(demo: Demo) -> None:
+    """pypdf refuses streams over 75 MB by default; a 100,000-decision audit's evidence is larger
+    (800 MB), so reading it raises the limits. Here the limits around it are far below its size."""
+    low = {
+        "zlib_maximum_output_length": 1000,
+        "maximum_declared_stream_length": 1000,
+        "stream_decoding_work_maximum_length": 1000,
+    }
+    pdf = demo.reports["audit"].read_bytes()
+    with apply_configuration(**low):
+        raw = verify._evidence_bytes(verify._open(pdf))
+    assert len(raw) > 1000 and parse_evidence(raw).report_type == "audit"
