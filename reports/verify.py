@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader, apply_configuration
+from pypdf import PdfReader, apply_configuration, get_configuration
 from pypdf.errors import PdfReadError, PyPdfError
 
 from ledger.errors import FormatError
@@ -131,13 +131,13 @@ EVIDENCE_LIMIT = 4 * 2**30
 
 
 def _evidence_bytes(reader: PdfReader) -> bytes:
-    limits = {
-        "zlib_maximum_output_length": EVIDENCE_LIMIT,
-        "maximum_declared_stream_length": EVIDENCE_LIMIT,
-        "stream_decoding_work_maximum_length": EVIDENCE_LIMIT,
-    }
+    limits = get_configuration().with_overwrites(
+        zlib_maximum_output_length=EVIDENCE_LIMIT,
+        maximum_declared_stream_length=EVIDENCE_LIMIT,
+        stream_decoding_work_maximum_length=EVIDENCE_LIMIT,
+    )
     try:
-        with apply_configuration(**limits):
+        with apply_configuration(limits):
             found = list(reader.attachments.get(ATTACHMENT_NAME, []))
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ReportVerificationError(f"the PDF's attachments cannot be read: {exc}") from None
