@@ -34,7 +34,7 @@ bench-load:
 	$(PYTHON) -m benchmarks.bench_api --skip-latency --postgres $(PG_SERVER) --workers 2 --load-seconds 60
 
 bench-reports:
-	$(PYTHON) -m benchmarks.bench_reports
+	$(PYTHON) -m benchmarks.bench_reports --decisions 1000,100000
 
 # gate, status, submit and a service start in fresh processes, each as a ratio to 1k decisions.
 bench-scaling:

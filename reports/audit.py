@@ -17,6 +17,11 @@ from reports.facts import ApprovalFacts, DecisionFacts, EventFacts, LedgerFacts
 from reports.period import Period, parse_period
 
 REPORT_TYPE = "audit"
+# The body lists decisions one by one only up to this many; a larger audit lists its exceptions
+# (at most this many) and counts the rest, every one of which is in the attached evidence.
+MAX_LISTED = 50
+# Releases per model drawn in the delivery-health chart (the newest ones); the means use all.
+TREND_SHOWN = 30
 
 
 def _b64(raw: bytes) -> str:
@@ -57,6 +62,22 @@ def _retro(facts: LedgerFacts, d: DecisionFacts, as_of: str) -> dict[str, Any]:
 def _missing(d: DecisionFacts) -> str:
     facts = [ApprovalFact(a.approver, a.role, a.verdict, parse_time(a.time)) for a in d.approvals]  # type: ignore[arg-type]
     return approval_status(d.requirements, facts).describe_missing()
+
+
+def exceptions(d: DecisionFacts) -> list[str]:
+    """Why an auditor should look at a decision (empty: nothing exceptional)."""
+    reasons = [f"gate {g['name']} FAILED" for g in d.assessment["gates"] if not g["passed"]]
+    if d.break_glass:
+        reasons.append("break-glass promotion")
+    if d.phase == "rejected":
+        reasons.append("rejected")
+    elif d.phase == "rolled_back" or d.rolled_back_to is not None:
+        reasons.append(f"rolled back to {d.rolled_back_to or '-'}")
+    elif d.phase == "canary_failed":
+        reasons.append("canary failed")
+    elif d.phase == "pending_approval":
+        reasons.append(f"awaiting approval: {_missing(d) or 'none missing'}")
+    return reasons
 
 
 def _open_items(facts: LedgerFacts, scope: list[DecisionFacts], as_of: str) -> list[dict[str, str]]:
@@ -145,6 +166,7 @@ def _detail(d: DecisionFacts) -> dict[str, Any]:
             for e in sorted(d.events, key=lambda e: e.seq)
         ],
         "break_glass": d.break_glass,
+        "reasons": exceptions(d),
     }
 
 
@@ -153,7 +175,38 @@ def _unique(decisions: list[DecisionFacts]) -> list[DecisionFacts]:
 
 
 def _health(scope: list[DecisionFacts]) -> list[dict[str, Any]]:
-    return [m.to_json() for m in health.delivery_health(scope)]
+    """Each model's health; its trend (chart, notes) keeps the newest TREND_SHOWN releases."""
+    out = []
+    for m in health.delivery_health(scope):
+        data = m.to_json()
+        trend = list(data["trend"])  # type: ignore[call-overload]
+        data["trend"], data["trend_total"] = trend[-TREND_SHOWN:], len(trend)
+        out.append(data)
+    return out
+
+
+def _counts(values: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _listing(scope: list[DecisionFacts]) -> tuple[list[DecisionFacts], dict[str, Any]]:
+    """The decisions the body lists one by one: all of them up to MAX_LISTED, otherwise the
+    first MAX_LISTED with an exception; and the breakdown of them all by band, tier, outcome."""
+    flagged = [d for d in scope if exceptions(d)]
+    everything = len(scope) <= MAX_LISTED
+    listed = scope if everything else flagged[:MAX_LISTED]
+    return listed, {
+        "all": everything,
+        "total": len(scope),
+        "exceptions": len(flagged),
+        "shown": len(listed),
+        "band": _counts([d.band for d in scope]),
+        "tier": _counts([d.tier for d in scope]),
+        "outcome": _counts([d.phase for d in scope]),
+    }
 
 
 @dataclass(frozen=True)
@@ -218,6 +271,8 @@ def context(
     as_of = facts.entries[checkpoint.size - 1].time
     sc = _scope(facts, period, model)
     policy_changes = _policy_changes(facts, period, sc.scope)
+    listed, listing = _listing(sc.scope)
+    open_items = _open_items(facts, sc.scope, as_of)
     return {
         "period": {"from": period.start_text, "to": period.end_text, "label": period.label()},
         "model": model or "all models",
@@ -225,8 +280,10 @@ def context(
         "summary": _summary(sc, policy_changes),
         "break_glass": [_retro(facts, d, as_of) for d in _unique([*sc.break_glass, *sc.still_open])],
         "policy_changes": policy_changes,
-        "open_items": _open_items(facts, sc.scope, as_of),
-        "decisions": [_detail(d) for d in sc.scope],
+        "open_items": open_items[:MAX_LISTED],
+        "open_items_total": len(open_items),
+        "decisions": [_detail(d) for d in listed],
+        "listing": listing,
         "health": _health(sc.scope),
         "health_weights": health.weights_json(),
         "verification": extras.get("ledger_verification"),
@@ -251,7 +308,19 @@ def _summary_figures(ctx: dict[str, Any]) -> list[Figure]:
             str(s["awaiting_retro"]),
         ),
         Figure("summary.policy_changes", "Policy changes in the period", str(s["policy_changes"])),
+        *_breakdown_figures(ctx["listing"]),
     ]
+
+
+def _breakdown_figures(listing: dict[str, Any]) -> list[Figure]:
+    """The period's decisions counted by band, tier and outcome, and those with an exception."""
+    out = [Figure("summary.exceptions", "Decisions with an exception", str(listing["exceptions"]))]
+    for key, label in (("band", "in band"), ("tier", "in tier"), ("outcome", "now")):
+        out += [
+            Figure(f"{key}.{name}", f"Decisions {label} {name}", str(count))
+            for name, count in listing[key].items()
+        ]
+    return out
 
 
 def _decision_figures(decisions: list[dict[str, Any]]) -> list[Figure]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,8 +203,14 @@ def _check_proof(entry: Entry, proof: object, checkpoint: Checkpoint) -> None:
         raise _fail(f"inclusion proof fails: {exc}", index=entry.seq) from None
 
 
-def verify_evidence(evidence: Evidence, verifier_key: str) -> CheckedEvidence:
-    """Check the evidence offline against the reader's verifier key. Raises on the first problem."""
+def verify_evidence(
+    evidence: Evidence, verifier_key: str, parsed: Sequence[Entry] | None = None
+) -> CheckedEvidence:
+    """Check the evidence offline against the reader's verifier key. Raises on the first problem.
+
+    ``parsed``: the entries already parsed by ``Entry.parse`` from exactly these bytes (a report
+    being generated has them), so that they are not held twice; each must carry the bytes it is
+    given for."""
     try:
         verifier = Verifier.parse(verifier_key)
     except LedgerError as exc:
@@ -218,11 +225,10 @@ def verify_evidence(evidence: Evidence, verifier_key: str) -> CheckedEvidence:
     if len(evidence.entries) != len(evidence.inclusion_proofs):
         raise _fail(f"{len(evidence.entries)} entries but {len(evidence.inclusion_proofs)} inclusion proofs")
     entries: list[Entry] = []
+    if parsed is not None and len(parsed) != len(evidence.entries):
+        raise _fail(f"{len(parsed)} parsed entries given for {len(evidence.entries)}")
     for position, data in enumerate(evidence.entries):
-        try:
-            entry = Entry.parse(data)
-        except LedgerError as exc:
-            raise _fail(f"entry {position} in the list does not parse: {exc}") from None
+        entry = _parsed(data, position, parsed)
         if entries and entry.seq <= entries[-1].seq:
             raise _fail("entries are not in increasing seq order", index=entry.seq)
         _check_proof(entry, evidence.inclusion_proofs[position], checkpoint)
@@ -240,6 +246,15 @@ def verify_evidence(evidence: Evidence, verifier_key: str) -> CheckedEvidence:
         entries.append(entry)
     old = _check_consistency(evidence.consistency, verifier, checkpoint)
     return CheckedEvidence(evidence, checkpoint, entries, old)
+
+
+def _parsed(data: bytes, position: int, parsed: Sequence[Entry] | None) -> Entry:
+    if parsed is not None and parsed[position].data == data:
+        return parsed[position]
+    try:
+        return Entry.parse(data)
+    except LedgerError as exc:
+        raise _fail(f"entry {position} in the list does not parse: {exc}") from None
 
 
 def _check_consistency(

@@ -8,7 +8,6 @@ snapshot (as of the latest checkpoint) -> entries the report covers (reports.sel
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from reports.completeness import check_completeness, check_ledger_verification
 from reports.contract import ContractTerms
 from reports.errors import ReportInputError
 from reports.evidence import Evidence, verify_evidence
+from reports.evidence_stream import streamed
 from reports.facts import DECISION
 from reports.kept import b64, describe
 from reports.kinds import TEMPLATES, Recomputed, recompute
@@ -32,6 +32,8 @@ from services.ledger_service import LedgerService
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
 ROWS_PER_PAGE = 40
+# Entries an audit's integrity appendix lists (the first ones); all are in evidence.json.
+INTEGRITY_ROWS = 40
 
 
 @contextmanager
@@ -60,7 +62,8 @@ def _integrity(
 ) -> dict[str, Any]:
     cp = Checkpoint.parse_body(ev.checkpoint.split("\n\n", 1)[0] + "\n")
     rows = []
-    for proof in ev.inclusion_proofs:
+    listed = ev.inclusion_proofs if show_proofs else ev.inclusion_proofs[:INTEGRITY_ROWS]
+    for proof in listed:
         entry = recomputed.facts.entries[int(proof["leaf_index"])]
         rows.append(
             {
@@ -80,6 +83,7 @@ def _integrity(
         "root_b64": ev.checkpoint.split("\n")[2],
         "root_hex": cp.root.hex(),
         "entries": rows,
+        "entry_count": len(ev.inclusion_proofs),
         "show_proofs": show_proofs,
         "evidence_sha256": evidence_sha256,
         "report_type": ev.report_type,
@@ -161,7 +165,9 @@ def _title(kind: str, ctx: dict[str, Any]) -> str:
 def _estimate_pages(kind: str, seqs: list[int], snapshot: source.Snapshot) -> int:
     decisions = sum(1 for s in seqs if snapshot.entries[s].kind == DECISION)
     if kind == audit.REPORT_TYPE:
-        return 4 + decisions // 3 + decisions // ROWS_PER_PAGE + len(seqs) // 60
+        # The body lists at most audit.MAX_LISTED decisions, the appendix INTEGRITY_ROWS entries.
+        listed = min(decisions, audit.MAX_LISTED)
+        return 4 + listed // 3 + listed // ROWS_PER_PAGE + min(len(seqs), INTEGRITY_ROWS) // 60
     return 6 + len(seqs) // 12
 
 
@@ -202,7 +208,12 @@ def _meta(kind: str, title: str, snapshot: source.Snapshot) -> dict[str, Any]:
 
 
 def _page(
-    kind: str, title: str, snapshot: source.Snapshot, evidence: Evidence, recomputed: Recomputed, data: bytes
+    kind: str,
+    title: str,
+    snapshot: source.Snapshot,
+    evidence: Evidence,
+    recomputed: Recomputed,
+    evidence_sha256: str,
 ) -> dict[str, Any]:
     """What the template renders: the content, then meta, integrity, figures and charts.
     Audits leave the proof hashes out (they would run to many pages)."""
@@ -210,23 +221,24 @@ def _page(
     return {
         **ctx,
         "meta": _meta(kind, title, snapshot),
-        "integrity": _integrity(
-            evidence, recomputed, hashlib.sha256(data).hexdigest(), kind != audit.REPORT_TYPE
-        ),
+        "integrity": _integrity(evidence, recomputed, evidence_sha256, kind != audit.REPORT_TYPE),
         "figures": [f.to_json() for f in evidence.figures],
         "charts": _charts(kind, ctx),
     }
 
 
 def report_html(
-    snapshot: source.Snapshot, evidence: Evidence, recomputed: Recomputed, data: bytes
+    snapshot: source.Snapshot, evidence: Evidence, recomputed: Recomputed, evidence_sha256: str
 ) -> tuple[str, str]:
     """The report's title and finished HTML, from the snapshot's checkpoint, note and newest
-    entry, the evidence (``data`` is its bytes as attached) and what it recomputes to. The one
+    entry, the evidence (``evidence_sha256``: hex SHA-256 of its bytes as attached) and what it
+    recomputes to. The one
     path generating and re-rendering (``reports.rerender``) both take."""
     kind = evidence.report_type
     title = _title(kind, recomputed.context)
-    return title, render_html(TEMPLATES[kind], _page(kind, title, snapshot, evidence, recomputed, data))
+    return title, render_html(
+        TEMPLATES[kind], _page(kind, title, snapshot, evidence, recomputed, evidence_sha256)
+    )
 
 
 def _prepare(
@@ -249,14 +261,16 @@ def _prepare(
     unsigned = _unsigned_evidence(
         snapshot, kind, params, seqs, proofs, consistency, verification, entry_range
     )
-    checked = verify_evidence(unsigned, snapshot.verifier_key)
+    # Parsed once, when the snapshot was read: the checks take those entries, not a second copy.
+    checked = verify_evidence(unsigned, snapshot.verifier_key, [snapshot.entries[s] for s in seqs])
     recomputed = recompute(checked)
     # Checked as a verifier will, so that a report which would not verify is never written.
     check_ledger_verification(checked, recomputed, check_completeness(checked))
     evidence = replace(unsigned, figures=recomputed.figures)
-    data = evidence.to_bytes()
-    title, html = report_html(snapshot, evidence, recomputed, data)
-    job = PdfJob(html, data, parse_time(snapshot.as_of))
+    # Written a piece at a time to a temporary file, which WeasyPrint reads itself.
+    spooled = streamed(evidence)
+    title, html = report_html(snapshot, evidence, recomputed, spooled.sha256)
+    job = PdfJob(html, spooled, parse_time(snapshot.as_of))
     return Prepared(kind, title, job, evidence, recomputed, _estimate_pages(kind, seqs, snapshot))
 
 

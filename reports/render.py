@@ -44,6 +44,7 @@ with warnings.catch_warnings():
 
 from reports.assets import PACKAGE_DIR, STYLESHEET, TEMPLATE_DIR, TEXT_FONTS
 from reports.evidence import ATTACHMENT_NAME
+from reports.evidence_stream import EvidenceFile
 
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "release-ledger-srgb"
@@ -163,11 +164,23 @@ def _options() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PdfJob:
-    """Everything WeasyPrint needs: the finished HTML, the attachment and the document date."""
+    """Everything WeasyPrint needs: the finished HTML, the attachment (its bytes, or the file
+    they were streamed to) and the document date."""
 
     html: str
-    evidence: bytes
+    evidence: bytes | EvidenceFile
     as_of: datetime
+
+
+def _attachment(job: PdfJob, **kw: Any) -> Attachment:
+    """``evidence.json`` for WeasyPrint. From a file, WeasyPrint reads it itself: it holds the
+    attachment in memory while it writes the PDF (the whole document must fit in memory, its
+    maintainers say: Kozea/WeasyPrint#1824), but our copy is never in memory too."""
+    if isinstance(job.evidence, EvidenceFile):
+        source: dict[str, Any] = {"filename": str(job.evidence.path)}
+    else:
+        source = {"file_obj": io.BytesIO(job.evidence)}
+    return Attachment(**source, name=ATTACHMENT_NAME, created=job.as_of, modified=job.as_of, **kw)
 
 
 class _PageCounter(logging.Handler):
@@ -224,14 +237,7 @@ def write_pdf(job: PdfJob, pages_done: Callable[[int], None] | None = None) -> R
     """Render the job to PDF/A-3b bytes. ``pages_done`` hears each page as it is laid out."""
     fonts = FontConfiguration()
     stylesheet = CSS(filename=str(STYLESHEET), font_config=fonts)
-    attachment = Attachment(
-        file_obj=io.BytesIO(job.evidence),
-        name=ATTACHMENT_NAME,
-        description=EVIDENCE_DESCRIPTION,
-        created=job.as_of,
-        modified=job.as_of,
-        relationship="Data",
-    )
+    attachment = _attachment(job, description=EVIDENCE_DESCRIPTION, relationship="Data")
     with _layout_progress(pages_done), _source_date_epoch(job.as_of):
         document = HTML(string=job.html, base_url=str(PACKAGE_DIR)).render(
             stylesheets=[stylesheet], font_config=fonts, color_profiles=_color_profiles(), **_options()
@@ -244,9 +250,7 @@ def write_pdf_plain(job: PdfJob) -> bytes:
     """WeasyPrint alone on the finished HTML, same options: the benchmark's baseline."""
     fonts = FontConfiguration()
     stylesheet = CSS(filename=str(STYLESHEET), font_config=fonts)
-    attachment = Attachment(
-        file_obj=io.BytesIO(job.evidence), name=ATTACHMENT_NAME, created=job.as_of, modified=job.as_of
-    )
+    attachment = _attachment(job)
     with _source_date_epoch(job.as_of):
         pdf: bytes = HTML(string=job.html, base_url=str(PACKAGE_DIR)).write_pdf(
             stylesheets=[stylesheet],

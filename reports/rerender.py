@@ -24,6 +24,7 @@ fonts); a report from another version may not re-render to the same pages.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ def rerender(checked: CheckedEvidence, recomputed: Recomputed, raw: bytes) -> by
     """The PDF the report's evidence renders to (``raw``: ``evidence.json`` as attached)."""
     ev = checked.evidence
     snapshot = Snapshot(ev.checkpoint, checked.checkpoint, ev.verifier_key, checked.entries)
-    _title, html = report_html(snapshot, ev, recomputed, raw)
+    _title, html = report_html(snapshot, ev, recomputed, hashlib.sha256(raw).hexdigest())
     return write_pdf(PdfJob(html, raw, parse_time(snapshot.as_of))).data
 
 

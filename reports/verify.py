@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration, get_configuration
 from pypdf.errors import PdfReadError, PyPdfError
 
 from ledger.errors import FormatError
@@ -124,10 +124,21 @@ def _open(data: bytes) -> PdfReader:
         raise ReportVerificationError(f"the PDF cannot be read: {exc}") from None
 
 
+# pypdf refuses to read a stream declared, or decompressing to, more than 75 MB (a guard against
+# decompression bombs). An audit's evidence embeds every entry of its period, so a large one is
+# bigger than that: for the attachment alone the limits are raised to this many bytes.
+EVIDENCE_LIMIT = 4 * 2**30
+
+
 def _evidence_bytes(reader: PdfReader) -> bytes:
+    limits = get_configuration().with_overwrites(
+        zlib_maximum_output_length=EVIDENCE_LIMIT,
+        maximum_declared_stream_length=EVIDENCE_LIMIT,
+        stream_decoding_work_maximum_length=EVIDENCE_LIMIT,
+    )
     try:
-        attachments = reader.attachments
-        found = list(attachments.get(ATTACHMENT_NAME, []))
+        with apply_configuration(limits):
+            found = list(reader.attachments.get(ATTACHMENT_NAME, []))
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ReportVerificationError(f"the PDF's attachments cannot be read: {exc}") from None
     if not found:
