@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from benchmarks import durable
 from benchmarks.common import (
     ADMIN,
     ADMIN_SEED,
@@ -33,8 +34,6 @@ from benchmarks.common import (
     Row,
     decision,
     log,
-    median,
-    ms,
     rate,
     realistic_payload,
     run,
@@ -46,9 +45,7 @@ from services.ledger_service import LedgerService
 from store.ledger_store import LedgerStore
 
 PG_SERVER = os.environ.get("RLEDGER_BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
-SINGLE_RATIO_TARGET = 0.5
 BATCH_TARGET = 20_000  # entries/s
-BLOCK = 20
 BATCHES = {False: (10_000, 5), True: (1_000, 3)}  # quick: (entries per transaction, batches)
 
 
@@ -92,45 +89,22 @@ def single(context: Context, url: str) -> list[Row]:
     store, key, clock = _ledger(url)
     store.engine.dispose()  # reconnect so every pooled connection gets the explicit setting
     _set_synchronous_commit(store)
-    raw, payload = _raw(url), realistic_payload()
+    raw = _raw(url)
+
+    def raw_insert(row: tuple[int, bytes]) -> None:
+        raw.execute("INSERT INTO raw_single (seq, body) VALUES (%s, %s)", row)
+        raw.commit()
+
     count = context.sizes.durable_appends
-    log(f"{count} durable single-entry appends on PostgreSQL, ours and raw psycopg, blocks of {BLOCK}")
-    ours: list[float] = []
-    baseline: list[float] = []
-    clock_fn = time.perf_counter
-    for block_start in range(1, count + 1, BLOCK):
-        written: list[tuple[int, bytes]] = []
-        for i in range(block_start, min(block_start + BLOCK, count + 1)):
-            start = clock_fn()
-            result = store.append([decision(payload, i)], clock.now(), key)
-            ours.append(clock_fn() - start)
-            written.append((i, result.entries[0].data))
-        for row in written:
-            start = clock_fn()
-            raw.execute("INSERT INTO raw_single (seq, body) VALUES (%s, %s)", row)
-            raw.commit()
-            baseline.append(clock_fn() - start)
-    raw.close()
-    store.close()
-    ours_rate, raw_rate = len(ours) / sum(ours), len(baseline) / sum(baseline)
-    return [
-        Row(
-            "pg append",
-            f"durable single-entry append ({count} appends)",
-            rate(ours_rate, "appends/s"),
-            f"raw psycopg, 1 row/txn: {rate(raw_rate, 'appends/s')}",
-            ours_rate / raw_rate,
-            f">= {SINGLE_RATIO_TARGET}",
-            ours_rate / raw_rate >= SINGLE_RATIO_TARGET,
-        ),
-        Row(
-            "pg append",
-            "durable single-entry append: median latency",
-            ms(median(ours)),
-            f"raw psycopg: {ms(median(baseline))}",
-            median(ours) / median(baseline),
-        ),
-    ]
+    log(
+        f"{count} durable single-entry appends on PostgreSQL, ours and raw psycopg, blocks of {durable.BLOCK}"
+    )
+    try:
+        ours, baseline = durable.alternate(store, key, clock.now, count, raw_insert)
+    finally:
+        raw.close()
+        store.close()
+    return durable.rows("pg append", "raw psycopg", ours, baseline)
 
 
 def _set_synchronous_commit(store: LedgerStore) -> None:

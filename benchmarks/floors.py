@@ -20,11 +20,13 @@ import hashlib
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from benchmarks.common import BuiltLedger, decision, new_ledger, realistic_payload
 from ledger.encoding.canonical import check_value_space
+from store.schema import LEVEL_SHIFT
 
 ENTRY_COLUMNS = "seq, leaf_hash, kind, body"
 DECISION_COLUMNS = "seq, model, version, leaf_hex"
@@ -118,3 +120,50 @@ def read_and_hash_floor(built: BuiltLedger, chunk: int = 4096) -> float:
     finally:
         con.close()
     return built.size / (time.perf_counter() - clock)
+
+
+def schema_single_rate(source: Path, workdir: Path, first: int) -> float:
+    """Appends/s of raw sqlite3 writing, one durable transaction per append, the rows each
+    single-entry append from seq ``first`` on wrote into ``source``: its entry, decision row,
+    new subtree hashes and signed checkpoint, into a fresh ledger's own tables (WAL + FULL).
+    The same database work as ours, without any of our code: the floor of a durable append."""
+    path = workdir / "single-floor.db"
+    service, _, _ = new_ledger(path)  # the same genesis as ``source``'s (same seeds and clock)
+    service.store.close()
+    read = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    appends = [_rows_of_append(read, seq) for (seq,) in read.execute(
+        "SELECT seq FROM ledger_entries WHERE seq >= ? ORDER BY seq", (first,)
+    ).fetchall()]  # fmt: skip
+    read.close()
+    target = sqlite3.connect(path, isolation_level=None)
+    target.execute("PRAGMA synchronous=FULL")
+    clock = time.perf_counter()
+    for entry, decision_rows, nodes, checkpoint in appends:
+        target.execute("BEGIN IMMEDIATE")
+        target.execute(INSERT_ENTRY, entry)
+        target.executemany(INSERT_DECISION, decision_rows)
+        target.executemany("INSERT INTO ledger_nodes (id, hash) VALUES (?, ?)", nodes)
+        target.execute("INSERT INTO ledger_checkpoints (size, root, note) VALUES (?, ?, ?)", checkpoint)
+        target.execute("COMMIT")
+    seconds = time.perf_counter() - clock
+    target.close()
+    return len(appends) / seconds
+
+
+def _rows_of_append(con: sqlite3.Connection, seq: int) -> tuple[Any, list[Any], list[Any], Any]:
+    """The rows one single-entry append of entry ``seq`` wrote (a subtree hash (level, index)
+    is written by the append of leaf ((index + 1) << level) - 1)."""
+    entry = con.execute(f"SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE seq = ?", (seq,)).fetchone()
+    decisions = con.execute(
+        f"SELECT {DECISION_COLUMNS} FROM ledger_decisions WHERE seq = ?", (seq,)
+    ).fetchall()
+    ids = [
+        (level << LEVEL_SHIFT) | (((seq + 1) >> level) - 1)
+        for level in range(1, 64)
+        if (seq + 1) % (1 << level) == 0
+    ]
+    nodes = [con.execute("SELECT id, hash FROM ledger_nodes WHERE id = ?", (i,)).fetchone() for i in ids]
+    checkpoint = con.execute(
+        "SELECT size, root, note FROM ledger_checkpoints WHERE size = ?", (seq + 1,)
+    ).fetchone()
+    return entry, decisions, nodes, checkpoint

@@ -18,15 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from ledger.clock import SystemClock
 from ledger.errors import AlreadyInitializedError, DuplicateDecisionError, StorageError, VerificationError
 from ledger.tlog.checkpoint import Checkpoint
-from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time
+from ledger.tlog.entry import GENESIS_PREV, Entry, parse_time, time_of
 from ledger.tlog.merkle import CompactRange, frontier_ids
 from ledger.tlog.note import Signer
 from services.ports import AppendCheck, AppendResult, PendingEntry
-from store.blobs import blob
 from store.database import driver_message, shown_url, write_transaction
 from store.derived import ConnectionRows
 from store.driver import fetch_all, insert_sql
-from store.read import bodies_since, fetch_nodes, head
+from store.read import bodies_since, fetch_nodes, newest_entry
 from store.schema import (
     CHECKPOINTS,
     DECISIONS,
@@ -151,8 +150,8 @@ def _append(
     derived: bool,
 ) -> AppendResult:
     """The body of the append transaction, with the write lock held."""
-    size, prev = head(conn)
-    moment = append_time(conn, moment, size)
+    size, prev, newest = newest_entry(conn)
+    moment = append_time(conn, moment, newest)
     tree = CompactRange.from_stored(size, fetch_nodes(conn, frontier_ids(size)))
     entries: list[Entry] = []
     rows = _Rows()
@@ -168,7 +167,7 @@ def _append(
     return AppendResult(tuple(entries), checkpoint, note)
 
 
-def append_time(conn: Connection, moment: Moment, size: int) -> datetime:
+def append_time(conn: Connection, moment: Moment, newest: bytes | None) -> datetime:
     """The time of the entries being appended: one time source per ledger, never backwards.
 
     With the system clock on PostgreSQL the database server's clock is read here, inside
@@ -183,11 +182,9 @@ def append_time(conn: Connection, moment: Moment, size: int) -> datetime:
         else:
             moment = moment()
     assert isinstance(moment, datetime)
-    if size == 0:
+    if newest is None:
         return moment
-    body = conn.execute(select(ENTRIES.c.body).where(ENTRIES.c.seq == size - 1)).scalar_one()
-    newest = Entry.parse(blob(body)).time
-    return max(moment.astimezone(UTC), parse_time(newest))
+    return max(moment.astimezone(UTC), parse_time(time_of(newest)))
 
 
 def _write_meta(conn: Connection, origin: str, verifier_key: str) -> None:

@@ -108,7 +108,9 @@ def _postgresql_engine(parsed: URL) -> Engine:
     if "prepare_threshold" in parsed.query:
         connect_args["prepare_threshold"] = _prepare_threshold(parsed)
         parsed = parsed.difference_update_query(["prepare_threshold"])
-    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    # The API serves each request from a pool thread (up to 40): with SQLAlchemy's default of 5
+    # pooled connections most requests opened and closed a connection of their own.
+    return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=20, connect_args=connect_args)
 
 
 def _prepare_threshold(parsed: URL) -> int | None:

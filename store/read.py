@@ -34,6 +34,7 @@ from store.schema import (
     LEAF_RANGE_SQL,
     LEVEL_SHIFT,
     META,
+    NEWEST_ENTRY_SQL,
     NODE_HASHES,
     NODE_RANGE_SQL,
 )
@@ -47,6 +48,17 @@ def head(conn: Connection) -> tuple[int, str]:
     if row is None:
         return 0, GENESIS_PREV
     return int(row.seq) + 1, blob(row.leaf_hash).hex()
+
+
+def newest_entry(conn: Connection) -> tuple[int, str, bytes | None]:
+    """(size, leaf hash in hex, bytes) of the newest entry, in one lookup; (0, GENESIS_PREV,
+    None) for an empty log. The append transaction needs all three: the next seq, its prev
+    and the time entries may not go back before."""
+    rows = fetch_all(conn, NEWEST_ENTRY_SQL, ())
+    if not rows:
+        return 0, GENESIS_PREV, None
+    seq, leaf, body = rows[0]
+    return int(seq) + 1, blob(leaf).hex(), blob(body)
 
 
 def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:

@@ -117,6 +117,7 @@ RECORDED_PAIRS_PG = (
     "SELECT d.model, d.version FROM ledger_decisions AS d "
     "JOIN unnest(?::text[], ?::text[]) AS w(model, version) ON d.model = w.model AND d.version = w.version"
 )
+NEWEST_ENTRY_SQL = "SELECT seq, leaf_hash, body FROM ledger_entries ORDER BY seq DESC LIMIT 1"
 DECISION_RANGE_SQL = (
     "SELECT seq, model, version, leaf_hex FROM ledger_decisions WHERE seq >= ? AND seq < ? ORDER BY seq"
 )

@@ -63,6 +63,22 @@ def _parse_time(text: str) -> datetime:
         raise FormatError(f"time {text!r} is not a valid date and time: {exc}") from None
 
 
+_TIME_MEMBER = b',"time":"'
+
+
+def time_of(data: bytes) -> str:
+    """The ``time`` of an entry's bytes, read from where canonical bytes end (``,"time":"…"}``:
+    members are sorted and ``time`` comes last; a ``"`` inside any string is escaped, so the
+    last such member is the entry's own). Bytes that do not end so are parsed whole, which
+    raises FormatError for anything that is not an entry."""
+    at = data.rfind(_TIME_MEMBER)
+    if at > 0 and data.endswith(b'"}'):
+        text = data[at + len(_TIME_MEMBER) : -2].decode("ascii", "replace")
+        if _TIME.fullmatch(text):
+            return text
+    return Entry.parse(data).time
+
+
 @lru_cache(maxsize=256)
 def _is_kind(text: str) -> bool:
     return _KIND.fullmatch(text) is not None  # a ledger has a handful of kinds: checked once each
