@@ -17,13 +17,13 @@ from ledger.tlog.chunks import Chunk
 from ledger.tlog.entry import GENESIS_PREV
 from ledger.tlog.merkle import NodeId
 from services.ports import DecisionRef
-from store.blobs import blob
+from store.blobs import blob, integer
 from store.database import UnreachableDatabaseError, has_ledger, read_transaction, shown_url
 from store.driver import fetch_all
 from store.schema import (
     CHECKPOINT_NOTES,
     CHECKPOINTS,
-    DECISION_RANGE_SQL,
+    DECISION_ROWS_SQL,
     DECISIONS,
     ENTRIES,
     ENTRIES_AFTER_SQL,
@@ -47,7 +47,7 @@ def head(conn: Connection) -> tuple[int, str]:
     row = conn.execute(HEAD).first()
     if row is None:
         return 0, GENESIS_PREV
-    return int(row.seq) + 1, blob(row.leaf_hash).hex()
+    return integer(row.seq, "ledger_entries.seq") + 1, blob(row.leaf_hash).hex()
 
 
 def newest_entry(conn: Connection) -> tuple[int, str, bytes | None]:
@@ -58,7 +58,7 @@ def newest_entry(conn: Connection) -> tuple[int, str, bytes | None]:
     if not rows:
         return 0, GENESIS_PREV, None
     seq, leaf, body = rows[0]
-    return int(seq) + 1, blob(leaf).hex(), blob(body)
+    return integer(seq, "ledger_entries.seq") + 1, blob(leaf).hex(), blob(body)
 
 
 def fetch_nodes(conn: Connection, ids: Sequence[NodeId] | set[NodeId]) -> dict[NodeId, bytes]:
@@ -91,7 +91,9 @@ def _level_hashes(conn: Connection, level: int, indexes: list[int]) -> Iterator[
     else:
         query = LEAF_HASHES if level == 0 else NODE_HASHES
         rows = [tuple(row) for row in conn.execute(query, {"ids": [shift | index for index in indexes]})]
-    return ((int(key) & INDEX_MASK, value) for key, value in rows if int(key) & INDEX_MASK in wanted)
+    table = "ledger_entries.seq" if level == 0 else "ledger_nodes.id"
+    keys = [(integer(key, table) & INDEX_MASK, value) for key, value in rows]
+    return ((index, value) for index, value in keys if index in wanted)
 
 
 def bodies_since(conn: Connection, start: int) -> list[bytes]:
@@ -153,7 +155,7 @@ def bodies_from(engine: Engine, start: int, chunk_entries: int) -> Iterator[byte
             return
         for row in rows:
             yield blob(row.body)
-        after = int(rows[-1].seq)
+        after = integer(rows[-1].seq, "ledger_entries.seq")
 
 
 def entry_chunks(engine: Engine, chunk_entries: int, end: int | None) -> Iterator[Chunk]:
@@ -171,7 +173,7 @@ def entry_chunks(engine: Engine, chunk_entries: int, end: int | None) -> Iterato
             return
         yield position, [blob(body) for _, body, _ in rows], [blob(leaf) for _, _, leaf in rows]
         position += len(rows)
-        after = int(rows[-1][0])
+        after = integer(rows[-1][0], "ledger_entries.seq")
 
 
 def _entries_after(engine: Engine, after: int, limit: int, *columns: Any) -> Sequence[Any]:
@@ -190,7 +192,7 @@ def snapshot(engine: Engine) -> tuple[int, list[str]]:
     with read_transaction(engine) as conn:
         top = conn.execute(select(func.max(ENTRIES.c.seq))).scalar_one()
         notes = [str(n) for (n,) in conn.execute(CHECKPOINT_NOTES)]
-    return (0 if top is None else int(top) + 1), notes
+    return (0 if top is None else integer(top, "ledger_entries.seq") + 1), notes
 
 
 def checkpoint_notes(engine: Engine) -> list[str]:
@@ -201,7 +203,7 @@ def checkpoint_notes(engine: Engine) -> list[str]:
 def latest_checkpoint(engine: Engine) -> tuple[int, str] | None:
     with read_transaction(engine) as conn:
         row = conn.execute(LATEST_CHECKPOINT).first()
-    return None if row is None else (int(row.size), str(row.note))
+    return None if row is None else (integer(row.size, "ledger_checkpoints.size"), str(row.note))
 
 
 def checkpoint_at(engine: Engine, size: int) -> str | None:
@@ -245,11 +247,16 @@ def decision_rows(engine: Engine, start: int | None = None, end: int | None = No
     """The rows of the decision lookup table with ``start <= seq < end`` (None: unbounded), in
     seq order (for verification, which trusts no derived table: each row is checked against
     the entry it points at, a chunk of entries at a time)."""
-    low = -(2**62) if start is None else start  # seq is a BIGINT: these bound any row
-    high = 2**62 if end is None else end
+    # Open bounds stay open: SQLite sorts text after every number, so a row whose seq was
+    # rewritten as text is among "seq >= end" (and named by `integer`), never silently skipped.
+    bounds = [(">=", start), ("<", end)]
+    where = " AND ".join(f"seq {op} ?" for op, value in bounds if value is not None) or "1 = 1"
     with read_transaction(engine) as conn:
-        rows = fetch_all(conn, DECISION_RANGE_SQL, (low, high))
-    return [DecisionRef(int(seq), model, version, leaf_hex) for seq, model, version, leaf_hex in rows]
+        rows = fetch_all(conn, DECISION_ROWS_SQL.format(where=where), [v for _, v in bounds if v is not None])
+    return [
+        DecisionRef(integer(seq, "ledger_decisions.seq"), model, version, leaf_hex)
+        for seq, model, version, leaf_hex in rows
+    ]
 
 
 def decision_count(engine: Engine) -> int:
@@ -258,4 +265,4 @@ def decision_count(engine: Engine) -> int:
 
 
 def _decision_ref(row: Any) -> DecisionRef:
-    return DecisionRef(int(row.seq), row.model, row.version, row.leaf_hex)
+    return DecisionRef(integer(row.seq, "ledger_decisions.seq"), row.model, row.version, row.leaf_hex)

@@ -118,9 +118,7 @@ RECORDED_PAIRS_PG = (
     "JOIN unnest(?::text[], ?::text[]) AS w(model, version) ON d.model = w.model AND d.version = w.version"
 )
 NEWEST_ENTRY_SQL = "SELECT seq, leaf_hash, body FROM ledger_entries ORDER BY seq DESC LIMIT 1"
-DECISION_RANGE_SQL = (
-    "SELECT seq, model, version, leaf_hex FROM ledger_decisions WHERE seq >= ? AND seq < ? ORDER BY seq"
-)
+DECISION_ROWS_SQL = "SELECT seq, model, version, leaf_hex FROM ledger_decisions WHERE {where} ORDER BY seq"
 ENTRIES_RANGE_SQL = "SELECT body, leaf_hash FROM ledger_entries WHERE seq >= ? AND seq < ? ORDER BY seq"
 NODE_HASHES = select(NODES.c.id, NODES.c.hash).where(NODES.c.id.in_(bindparam("ids", expanding=True)))
 LATEST_CHECKPOINT = (
