@@ -126,15 +126,25 @@ def _open(data: bytes) -> PdfReader:
 
 # pypdf refuses to read a stream declared, or decompressing to, more than 75 MB (a guard against
 # decompression bombs). An audit's evidence embeds every entry of its period, so a large one is
-# bigger than that: for the attachment alone the limits are raised to this many bytes.
+# bigger than that (810 MB in a 30 MB PDF at 100,000 decisions): for the attachment alone the
+# limit grows with the file, EVIDENCE_EXPANSION times its size, never past EVIDENCE_LIMIT. A
+# bomb uploaded under the web app's 16 MiB body cap can then claim at most about 1 GiB.
 EVIDENCE_LIMIT = 4 * 2**30
+EVIDENCE_EXPANSION = 64
+DEFAULT_STREAM_LIMIT = 75_000_000
 
 
-def _evidence_bytes(reader: PdfReader) -> bytes:
+def evidence_limit(pdf_bytes: int) -> int:
+    """Bytes the attachment may decompress to, for a PDF of ``pdf_bytes`` bytes."""
+    return min(EVIDENCE_LIMIT, max(DEFAULT_STREAM_LIMIT, EVIDENCE_EXPANSION * pdf_bytes))
+
+
+def _evidence_bytes(reader: PdfReader, pdf_bytes: int) -> bytes:
+    limit = evidence_limit(pdf_bytes)
     limits = get_configuration().with_overwrites(
-        zlib_maximum_output_length=EVIDENCE_LIMIT,
-        maximum_declared_stream_length=EVIDENCE_LIMIT,
-        stream_decoding_work_maximum_length=EVIDENCE_LIMIT,
+        zlib_maximum_output_length=limit,
+        maximum_declared_stream_length=limit,
+        stream_decoding_work_maximum_length=limit,
     )
     try:
         with apply_configuration(limits):
@@ -215,7 +225,7 @@ def verify_report(
     check_revisions(data, signatures)
     reader = _open(data)
     check_annotations(reader, signed=bool(signatures))
-    raw = _evidence_bytes(reader)
+    raw = _evidence_bytes(reader, len(data))
     parsed = parse_evidence(raw)
     unproven = parsed.format if parsed.format in UNPROVEN_FORMATS else None
     if unproven is not None and not accept_unproven_completeness:

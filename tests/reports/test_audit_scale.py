@@ -167,5 +167,14 @@ def test_evidence_beyond_pypdf_stream_limits_is_still_read(demo: Demo) -> None:
     }
     pdf = demo.reports["audit"].read_bytes()
     with apply_configuration(**low):
-        raw = verify._evidence_bytes(verify._open(pdf))
+        raw = verify._evidence_bytes(verify._open(pdf), len(pdf))
     assert len(raw) > 1000 and parse_evidence(raw).report_type == "audit"
+
+
+def test_the_attachment_may_expand_only_in_proportion_to_the_file() -> None:
+    """A decompression bomb gains at most EVIDENCE_EXPANSION times its own size (never past
+    4 GiB), not 4 GiB from a small upload; small files keep pypdf's own 75 MB."""
+    assert verify.evidence_limit(16 * 2**20) == 64 * 16 * 2**20  # the web app's body cap: 1 GiB
+    assert verify.evidence_limit(30_300_000) == 64 * 30_300_000  # a 100,000-decision audit's PDF
+    assert verify.evidence_limit(10_000) == 75_000_000
+    assert verify.evidence_limit(2**30) == 4 * 2**30
