@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def _insert(db: Path, table: str, row: str) -> None:
     con.close()
 
 
+@contextmanager
+def _opened(db: Path) -> Iterator[LedgerStore]:
+    store = LedgerStore.open(f"sqlite:///{db}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _dump(db: Path) -> list[str]:
     con = sqlite3.connect(db)
     try:
@@ -78,31 +88,22 @@ def test_text_for_a_checkpoint_size_is_named(db: Path) -> None:
     con.execute("INSERT INTO ledger_checkpoints VALUES ('big', x'00', ?)", (note,))
     con.commit()
     con.close()
-    store = LedgerStore.open(f"sqlite:///{db}")
-    try:
-        with pytest.raises(VerificationError, match=r"ledger_checkpoints\.size 'big' is stored as str"):
-            store.latest_checkpoint()
-    finally:
-        store.close()
+    expected = r"ledger_checkpoints\.size 'big' is stored as str"
+    with _opened(db) as store, pytest.raises(VerificationError, match=expected):
+        store.latest_checkpoint()
 
 
 def test_an_append_after_a_text_seq_is_refused_and_writes_nothing(db: Path) -> None:
     _insert(db, "ledger_entries", "('zzz', x'00', 'a.b', x'7b7d')")
     before = _dump(db)
-    store = LedgerStore.open(f"sqlite:///{db}")
-    try:
-        with pytest.raises(VerificationError, match=r"ledger_entries\.seq 'zzz' is stored as str"):
-            store.append([PendingEntry("test.item", {"n": 99})], START, SIGNER)
-    finally:
-        store.close()
+    expected = r"ledger_entries\.seq 'zzz' is stored as str"
+    with _opened(db) as store, pytest.raises(VerificationError, match=expected):
+        store.append([PendingEntry("test.item", {"n": 99})], START, SIGNER)
     assert _dump(db) == before
 
 
 def test_a_real_number_seq_is_not_rounded_into_a_genuine_one(db: Path) -> None:
     _insert(db, "ledger_entries", "(100.5, x'01', 'a.b', x'7b7d')")
-    store = LedgerStore.open(f"sqlite:///{db}")
-    try:
-        with pytest.raises(VerificationError, match=r"ledger_entries\.seq 100\.5 is stored as float"):
-            store.size()
-    finally:
-        store.close()
+    expected = r"ledger_entries\.seq 100\.5 is stored as float"
+    with _opened(db) as store, pytest.raises(VerificationError, match=expected):
+        store.size()
